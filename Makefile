@@ -1,0 +1,41 @@
+# Every target creates .venv and installs requirements/dev.txt first if needed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-dev
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test coverage lint format db-init clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(INSTALLED): requirements/base.txt requirements/prod.txt requirements/dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+install: $(INSTALLED) ## Create .venv and install the development requirements
+
+run: $(INSTALLED) ## Start the development server with the reloader on http://127.0.0.1:5000
+	$(BIN)/flask run --debug $(ARGS)
+
+test: $(INSTALLED) ## Run the test suite (flask test); ARGS=tests.api.test_sample runs one module
+	$(BIN)/flask test $(ARGS)
+
+coverage: $(INSTALLED) ## Run the test suite with a coverage report; fails under 90%
+	$(BIN)/flask test --coverage $(ARGS)
+
+lint: $(INSTALLED) ## Check style and formatting with ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED) ## Fix what ruff can fix and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+db-init: $(INSTALLED) ## Create collections, validators, indexes and seed data
+	$(BIN)/flask db-init
+
+clean: ## Remove the virtual environment and tool caches (keeps instance/)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .coverage htmlcov

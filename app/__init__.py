@@ -1,0 +1,36 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from app import api, database, middleware
+from app.api import errors
+from app.json_provider import OrjsonProvider
+from config import get_config
+
+__version__ = "0.1.0"
+
+
+def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app for `config_name` (development, testing or production; default development).
+
+    `overrides` replaces settings after they are read from the environment (tests use it).
+    Raises `config.ConfigError` when a setting is missing or invalid.
+    """
+    config_class = get_config(config_name)
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(config_class.load(os.environ))
+    app.config.update(overrides or {})
+    config_class.init_app(app)
+    app.json = OrjsonProvider(app)
+
+    database.init_app(app)
+    middleware.init_app(app)
+    errors.init_app(app)
+    api.init_app(app)
+    return app

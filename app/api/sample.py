@@ -1,0 +1,66 @@
+"""The sample API of the seed design: a calculator, an author setting and its audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, request
+from flask_validation_extended import Json, Max, MaxLen, Min, MinLen, Query, Strip
+
+from app.api.validation import validate
+from app.database import get_db
+from controller import calculator, sample
+
+bp = Blueprint("sample", __name__, url_prefix="/sample")
+
+_SAFE = calculator.MAX_SAFE_INTEGER
+OPERAND = Query(int, rules=[Min(-_SAFE), Max(_SAFE)])
+
+
+@bp.get("/add")
+@validate
+def add_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
+    """Add two integers."""
+    return {"result": calculator.add(a, b)}
+
+
+@bp.get("/subtract")
+@validate
+def subtract_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
+    """Subtract b from a."""
+    return {"result": calculator.subtract(a, b)}
+
+
+@bp.get("/multiply")
+@validate
+def multiply_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
+    """Multiply two integers."""
+    return {"result": calculator.multiply(a, b)}
+
+
+@bp.get("/divide")
+@validate
+def divide_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
+    """Divide a by b, rounding down; b = 0 is a 400."""
+    return {"result": calculator.divide(a, b)}
+
+
+@bp.get("/author")
+@validate
+def get_author() -> dict[str, Any]:
+    """Show the author setting."""
+    return sample.get_author(get_db())
+
+
+@bp.put("/author")
+@validate
+def update_author(name: str = Json(str, rules=[MinLen(1), MaxLen(100), Strip()])) -> dict[str, Any]:
+    """Change the author setting; the change is written to the audit log."""
+    return sample.set_author(get_db(), name=name, request_id=g.request_id, actor=request.remote_addr)
+
+
+@bp.get("/logs")
+@validate
+def list_logs(limit: int = Query(int, default=20, rules=[Min(1), Max(100)])) -> dict[str, Any]:
+    """List the latest log entries, newest first."""
+    return {"items": sample.list_logs(get_db(), limit=limit)}

@@ -1,0 +1,136 @@
+"""Settings for each environment.
+
+Every upper-case attribute of a config class is a setting. Its value is the class default unless an
+environment variable of the same name is set, in which case that value is parsed to the default's
+type. Nothing is read at import time: `Config.load(os.environ)` is called by `create_app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# The development secret is public (it is in this file), so production refuses it.
+DEV_SECRET_KEY = "dev-secret-key-not-for-production-use-0000"  # noqa: S105
+PLACEHOLDER_SECRETS = frozenset({DEV_SECRET_KEY, "", "change-me", "changeme", "secret", "replace-me"})
+MIN_SECRET_LENGTH = 32
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigError(Exception):
+    """Raised when a setting is missing or invalid for the chosen environment."""
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    """Convert the environment string `raw` to the type of the setting's default."""
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    if isinstance(default, int | float):
+        try:
+            return type(default)(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a {type(default).__name__}, got {raw!r}") from None
+    if isinstance(default, tuple):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    return raw or None
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    # Settings that come from the class alone; the environment may not override them.
+    fixed_settings: ClassVar[frozenset[str]] = frozenset({"ENV_NAME", "DEBUG", "TESTING"})
+
+    ENV_NAME = "base"
+    APP_NAME = "Flask MongoDB API"
+    SECRET_KEY: str | None = DEV_SECRET_KEY
+    DEBUG = False
+    TESTING = False
+
+    # MongoDB. With no URI, development and tests start an embedded server (see README).
+    MONGODB_URI: str | None = None
+    MONGODB_DB: str | None = None  # wins over the database named in the URI; default "app"
+    MONGODB_TIMEOUT_MS = 2000  # budget of one database operation, server selection and retries included
+    MONGODB_WRITE_CONCERN = "majority"
+
+    LOG_LEVEL = "INFO"
+    ERROR_LOG_PATH: str | None = None
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str]) -> dict[str, Any]:
+        """Return this environment's settings with overrides from `environ` applied."""
+        settings: dict[str, Any] = {}
+        for name in dir(cls):
+            if not name.isupper():
+                continue
+            default = getattr(cls, name)
+            raw = None if name in cls.fixed_settings else environ.get(name)
+            settings[name] = default if raw is None else _parse(name, raw, default)
+        return settings
+
+    @classmethod
+    def init_app(cls, app: Flask) -> None:
+        """Check the loaded settings; the base class accepts anything."""
+
+
+class DevelopmentConfig(Config):
+    """Local development: debug on, embedded MongoDB kept under instance/."""
+
+    ENV_NAME = "development"
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    """The test suite: a throwaway embedded MongoDB unless TEST_MONGODB_URI is set."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str]) -> dict[str, Any]:
+        """Read MONGODB_URI from TEST_MONGODB_URI so tests never touch a developer's database."""
+        settings = super().load(environ)
+        settings["MONGODB_URI"] = environ.get("TEST_MONGODB_URI") or None
+        return settings
+
+
+class ProductionConfig(Config):
+    """Production: a real MongoDB and a real secret are required."""
+
+    ENV_NAME = "production"
+
+    @classmethod
+    def init_app(cls, app: Flask) -> None:
+        """Refuse to start without a real SECRET_KEY and a MONGODB_URI."""
+        secret = app.config.get("SECRET_KEY")
+        if not secret or secret in PLACEHOLDER_SECRETS:
+            raise ConfigError("SECRET_KEY must be set to a random value in production")
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in production")
+        if not app.config.get("MONGODB_URI"):
+            raise ConfigError("MONGODB_URI must be set in production")
+
+
+config: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def get_config(name: str | None) -> type[Config]:
+    """Return the config class called `name` (default development)."""
+    try:
+        return config[name or "development"]
+    except KeyError:
+        raise ConfigError(f"FLASK_CONFIG must be one of {', '.join(config)}, got {name!r}") from None

@@ -1,0 +1,1 @@
+"""Business rules in plain Python: no Flask, dependencies passed in as arguments."""

@@ -1,0 +1,1 @@
+"""The data layer: it knows MongoDB and nothing of HTTP."""

@@ -1,0 +1,23 @@
+"""MongoDB models, one class per collection, and the database initialisation they share."""
+
+from __future__ import annotations
+
+from pymongo.database import Database
+
+from model.mongodb.base import Document, IndexConflict, Model, utcnow
+from model.mongodb.log import Log
+from model.mongodb.master_config import MasterConfig
+
+# Every model that `flask db-init` sets up, in order.
+MODELS: tuple[type[Model], ...] = (Log, MasterConfig)
+
+
+def init_db(db: Database) -> list[str]:
+    """Create or update every model's collection, validator, indexes and seeds; return what changed."""
+    changes: list[str] = []
+    for model in MODELS:
+        changes += model.ensure_collection(db)
+    return changes
+
+
+__all__ = ["MODELS", "Document", "IndexConflict", "Log", "MasterConfig", "Model", "init_db", "utcnow"]

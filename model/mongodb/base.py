@@ -1,0 +1,153 @@
+"""The base class of every collection model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pymongo import IndexModel, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+Document = dict[str, Any]
+
+# Fields every document carries; the base class writes them.
+BASE_PROPERTIES: dict[str, Any] = {
+    "_id": {"bsonType": "objectId"},
+    "schema_version": {"bsonType": "int", "minimum": 1},
+    "created_at": {"bsonType": "date"},
+    "updated_at": {"bsonType": "date"},
+}
+_INDEX_META = frozenset({"v", "ns", "name", "key", "background"})
+
+
+class IndexConflict(Exception):
+    """Raised when an index exists under a declared name but with other keys or options."""
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time cut to milliseconds, the precision MongoDB stores."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class Model:
+    """One MongoDB collection: its name, validator, indexes, seed documents and queries.
+
+    Subclasses declare `collection_name`, `properties` and `required` (the `$jsonSchema` of their
+    own fields), `indexes` (each with an explicit name) and `schema_version`. Instances wrap the
+    collection of the database they are given, so callers choose the database.
+    """
+
+    collection_name: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+    properties: ClassVar[dict[str, Any]] = {}
+    required: ClassVar[tuple[str, ...]] = ()
+    indexes: ClassVar[tuple[IndexModel, ...]] = ()
+    seed_documents: ClassVar[tuple[Document, ...]] = ()
+
+    def __init__(self, db: Database) -> None:
+        self.collection: Collection = db[self.collection_name]
+
+    # --- shared queries ------------------------------------------------------------------------
+
+    def insert(self, fields: Mapping[str, Any]) -> Document:
+        """Insert a document with its timestamps and schema version; return it with its `_id`."""
+        document = self.stamp(fields)
+        self.collection.insert_one(document)
+        return document
+
+    def get(self, _id: Any, projection: Mapping[str, Any] | None = None) -> Document | None:
+        """Return the document with this `_id`, or None."""
+        return self.collection.find_one({"_id": _id}, projection)
+
+    def update(
+        self, _id: Any, changes: Mapping[str, Any], *, where: Mapping[str, Any] | None = None
+    ) -> Document | None:
+        """Set `changes` on the document with this `_id` (and matching `where`); return it updated, or None."""
+        return self.collection.find_one_and_update(
+            {**(where or {}), "_id": _id},
+            {"$set": {**changes, "updated_at": utcnow()}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def delete(self, _id: Any) -> bool:
+        """Delete the document with this `_id`; tell whether there was one."""
+        return self.collection.delete_one({"_id": _id}).deleted_count == 1
+
+    @classmethod
+    def stamp(cls, fields: Mapping[str, Any]) -> Document:
+        """Return `fields` with the creation timestamps and schema version a new document needs."""
+        now = utcnow()
+        return {**fields, "schema_version": cls.schema_version, "created_at": now, "updated_at": now}
+
+    # --- db-init --------------------------------------------------------------------------------
+
+    @classmethod
+    def validator(cls) -> dict[str, Any]:
+        """Return the `$jsonSchema` validator: the base fields plus the model's, and nothing else."""
+        return {
+            "$jsonSchema": {
+                "bsonType": "object",
+                "required": ["_id", "schema_version", "created_at", "updated_at", *cls.required],
+                "properties": {**BASE_PROPERTIES, **cls.properties},
+                "additionalProperties": False,
+            }
+        }
+
+    @classmethod
+    def ensure_collection(cls, db: Database) -> list[str]:
+        """Create or update the collection, its validator, indexes and seeds; return what changed."""
+        name = cls.collection_name
+        validator = cls.validator()
+        strict = {"validationLevel": "strict", "validationAction": "error"}
+        changes: list[str] = []
+        existing = next(iter(db.list_collections(filter={"name": name})), None)
+        if existing is None:
+            db.create_collection(name, validator=validator, **strict)
+            changes.append(f"created collection {name}")
+        elif existing.get("options", {}).get("validator") != validator:
+            db.command("collMod", name, validator=validator, **strict)
+            changes.append(f"updated validator of {name}")
+        changes += cls._ensure_indexes(db[name])
+        for seed in cls.seed_documents:
+            fields = {key: value for key, value in seed.items() if key != "_id"}
+            result = db[name].update_one({"_id": seed["_id"]}, {"$setOnInsert": cls.stamp(fields)}, upsert=True)
+            if result.upserted_id is not None:
+                changes.append(f"seeded {name} {seed['_id']}")
+        return changes
+
+    @classmethod
+    def _ensure_indexes(cls, collection: Collection) -> list[str]:
+        """Create missing indexes and bring TTL changes in line; refuse any other difference."""
+        current = collection.index_information()
+        changes: list[str] = []
+        for index in cls.indexes:
+            wanted = index.document
+            name = wanted["name"]
+            have = current.get(name)
+            if have is None:
+                collection.create_indexes([index])
+                changes.append(f"created index {collection.name}.{name}")
+                continue
+            wanted_options = {k: v for k, v in wanted.items() if k not in _INDEX_META}
+            have_options = {k: v for k, v in have.items() if k not in _INDEX_META}
+            if _keys(wanted["key"].items()) != _keys(have["key"]):
+                raise IndexConflict(f"index {collection.name}.{name} exists with other keys; change it in a migration")
+            if wanted_options == have_options:
+                continue
+            ttl = wanted_options.pop("expireAfterSeconds", None)
+            have_options.pop("expireAfterSeconds", None)
+            if ttl is None or wanted_options != have_options:
+                raise IndexConflict(
+                    f"index {collection.name}.{name} exists with other options; change it in a migration"
+                )
+            collection.database.command("collMod", collection.name, index={"name": name, "expireAfterSeconds": ttl})
+            changes.append(f"changed TTL of index {collection.name}.{name} to {ttl} s")
+        return changes
+
+
+def _keys(pairs: Any) -> list[tuple[str, Any]]:
+    """Normalise index key directions (the server may answer 1.0 for 1)."""
+    return [(field, int(d) if isinstance(d, float) else d) for field, d in pairs]
