@@ -17,7 +17,8 @@ $(INSTALLED): requirements/base.txt requirements/prod.txt requirements/dev.txt
 
 install: $(INSTALLED) ## Create .venv and install the development requirements
 
-run: $(INSTALLED) ## Start the development server with the reloader on http://127.0.0.1:5000
+run: $(INSTALLED) ## Initialise the database, then start the development server on http://127.0.0.1:5000
+	$(BIN)/flask db-init
 	$(BIN)/flask run --debug $(ARGS)
 
 test: $(INSTALLED) ## Run the test suite (flask test); ARGS=tests.api.test_sample runs one module
