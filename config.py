@@ -63,6 +63,17 @@ class Config:
     MONGODB_TIMEOUT_MS = 2000  # budget of one database operation, server selection and retries included
     MONGODB_WRITE_CONCERN = "majority"
 
+    # Tokens: short-lived access tokens, long-lived single-use refresh tokens.
+    ACCESS_TOKEN_TTL_S = 900
+    REFRESH_TOKEN_TTL_S = 14 * 24 * 3600
+    # Argon2id cost (argon2-cffi's defaults, RFC 9106's low-memory profile): about 50 ms a hash.
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_KIB = 65536
+    PASSWORD_HASH_PARALLELISM = 4
+    # Per client address, on signup and login; counted in MongoDB so that every worker and host shares it.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_AUTH = "10/minute"
+
     LOG_LEVEL = "INFO"
     ERROR_LOG_PATH: str | None = None
 
@@ -95,6 +106,11 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
+    # Still Argon2id, at a cost that keeps hundreds of sign-ups in the suite fast.
+    PASSWORD_HASH_TIME_COST = 1
+    PASSWORD_HASH_MEMORY_KIB = 1024
+    PASSWORD_HASH_PARALLELISM = 1
+    RATELIMIT_AUTH = "1000/minute"
 
     @classmethod
     def load(cls, environ: Mapping[str, str]) -> dict[str, Any]:

@@ -11,8 +11,11 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app import embedded_mongo
+from app.api.security import auth_settings
 from app.database import get_db
-from model.mongodb import init_db
+from controller.errors import DomainError
+from controller.user import create_admin
+from model.mongodb import User, init_db
 
 
 @click.command("db-init")
@@ -26,6 +29,26 @@ def db_init_command() -> None:
         click.echo(f"db-init: {len(changes)} change(s) applied to database {get_db().name!r}.")
     else:
         click.echo(f"db-init: nothing to change; database {get_db().name!r} is up to date.")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", help="Display name, for a new account.")
+@with_appcontext
+def create_admin_command(email: str, name: str | None) -> None:
+    """Make EMAIL an admin, creating the account (asking for its password) if it does not exist."""
+    db = get_db()
+    password = None
+    exists = User(db).find_by_email(email.strip().lower()) is not None
+    if not exists:
+        name = name or click.prompt("Name")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        account, created = create_admin(db, auth_settings(), email=email, name=name, password=password)
+    except DomainError as error:
+        details = "; ".join(f"{field} {message}" for field, message in (error.fields or {}).items())
+        raise click.ClickException(f"{error.message} {details}".strip()) from None
+    click.echo(f"{'created' if created else 'promoted'} admin {account['email']} ({account['id']})")
 
 
 @click.command("test", context_settings={"ignore_unknown_options": True})
@@ -67,5 +90,5 @@ def _instance_dir() -> Path:
 
 def register_commands(app: Flask) -> None:
     """Add the project's commands to `app.cli`."""
-    for command in (db_init_command, test_command, db_server_group):
+    for command in (db_init_command, create_admin_command, test_command, db_server_group):
         app.cli.add_command(command)

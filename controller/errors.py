@@ -8,9 +8,10 @@ class DomainError(Exception):
 
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.fields = fields
         if code:
             self.code = code
 

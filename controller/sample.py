@@ -23,14 +23,15 @@ def get_author(db: Database) -> dict[str, Any]:
 
 def set_author(db: Database, *, name: str, request_id: str | None = None, actor: str | None = None) -> dict[str, Any]:
     """Change the author's name and record the change in the audit log."""
-    before, after = MasterConfig(db).set_value(AUTHOR_KEY, name)
+    settings = MasterConfig(db)
+    before = settings.set_value(AUTHOR_KEY, name)
     Log(db).write(
         "author.updated",
         detail={"old": before["value"] if before else None, "new": name},
         request_id=request_id,
         actor=actor,
     )
-    return {"name": after["value"], "updated_at": after["updated_at"]}
+    return get_author(db)
 
 
 def list_logs(db: Database, *, limit: int) -> list[dict[str, Any]]:

@@ -31,6 +31,19 @@ class _CountingResult(unittest.TextTestResult):
         self.passed += 1
 
 
+def _load(names: list[str]) -> unittest.TestSuite:
+    """Load tests by dotted name; a package name (`tests.api`) means every test module under it."""
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    for name in names:
+        folder = ROOT.joinpath(*name.split("."))
+        if folder.is_dir():
+            suite.addTest(loader.discover(str(folder), top_level_dir=str(ROOT)))
+        else:
+            suite.addTest(loader.loadTestsFromName(name))
+    return suite
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the selected tests and return the process exit status."""
     parser = argparse.ArgumentParser(prog="flask test", description=__doc__.splitlines()[0])
@@ -47,11 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         cov = coverage.Coverage(config_file=str(ROOT / "pyproject.toml"))
         cov.start()
 
-    loader = unittest.TestLoader()
-    if args.names:
-        suite = loader.loadTestsFromNames(args.names)
-    else:
-        suite = loader.discover(str(ROOT / "tests"), top_level_dir=str(ROOT))
+    suite = _load(args.names or ["tests"])
     runner = unittest.TextTestRunner(verbosity=2 if args.verbose else 1, resultclass=_CountingResult)
     result: _CountingResult = runner.run(suite)  # type: ignore[assignment]
 

@@ -14,7 +14,9 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from app import create_app, embedded_mongo
-from model.mongodb import init_db
+from controller.auth import AuthSettings
+from model.mongodb import Document, init_db
+from tests.utils.factories import PASSWORD, make_user
 
 
 def mongo_uri() -> str:
@@ -54,6 +56,21 @@ class ApiTestCase(DatabaseTestCase):
         overrides = {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name, **self.config_overrides}
         self.app = create_app("testing", overrides)
         self.client = self.app.test_client()
+        self.auth: AuthSettings = self.app.extensions["auth"]
+
+    def make_user(self, *, role: str = "user", **fields: Any) -> Document:
+        """Create a user (through the controller) with the test password."""
+        return make_user(self.db, self.auth, role=role, **fields)
+
+    def login(self, user: Document, password: str = PASSWORD) -> dict[str, Any]:
+        """Log `user` in through the API and return the token response."""
+        response = self.client.post("/api/v1/auth/login", json={"email": user["email"], "password": password})
+        self.assertEqual(response.status_code, 200, response.get_data(as_text=True))
+        return response.get_json()
+
+    def headers_for(self, user: Document) -> dict[str, str]:
+        """Return an Authorization header with a fresh access token for `user`."""
+        return {"Authorization": f"Bearer {self.login(user)['access_token']}"}
 
     def assertError(self, response: Any, status: int, code: str | None = None) -> dict[str, Any]:
         """Assert `response` is the JSON error envelope with this status (and code); return the error."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from app.api import sample
+from app.api import auth, posts, sample, security, users
 from app.api.converters import ObjectIdConverter
 
 API_PREFIX = "/api/v1"
@@ -13,6 +13,8 @@ API_PREFIX = "/api/v1"
 def init_app(app: Flask) -> None:
     """Mount every API blueprint on `app`."""
     app.url_map.converters["objectid"] = ObjectIdConverter
+    security.init_app(app)
     api = Blueprint("api", __name__, url_prefix=API_PREFIX)
-    api.register_blueprint(sample.bp)
+    for module in (sample, auth, users, posts):
+        api.register_blueprint(module.bp)
     app.register_blueprint(api)

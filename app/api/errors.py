@@ -99,7 +99,7 @@ def _handle_domain(exc: DomainError) -> Response:
     """Answer a controller's domain error with the status its class stands for."""
     status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
     headers = BEARER_CHALLENGE if status == 401 else {}
-    return error_response(status, exc.message, code=exc.code, headers=headers)
+    return error_response(status, exc.message, code=exc.code, fields=exc.fields, headers=headers)
 
 
 def _handle_database(exc: Exception) -> Response:

@@ -7,9 +7,13 @@ from pymongo.database import Database
 from model.mongodb.base import Document, IndexConflict, Model, utcnow
 from model.mongodb.log import Log
 from model.mongodb.master_config import MasterConfig
+from model.mongodb.post import Post
+from model.mongodb.rate_limit import RateLimitCounter
+from model.mongodb.revoked_token import RevokedToken
+from model.mongodb.user import User
 
 # Every model that `flask db-init` sets up, in order.
-MODELS: tuple[type[Model], ...] = (Log, MasterConfig)
+MODELS: tuple[type[Model], ...] = (Log, MasterConfig, User, RevokedToken, RateLimitCounter, Post)
 
 
 def init_db(db: Database) -> list[str]:
@@ -20,4 +24,17 @@ def init_db(db: Database) -> list[str]:
     return changes
 
 
-__all__ = ["MODELS", "Document", "IndexConflict", "Log", "MasterConfig", "Model", "init_db", "utcnow"]
+__all__ = [
+    "MODELS",
+    "Document",
+    "IndexConflict",
+    "Log",
+    "MasterConfig",
+    "Model",
+    "Post",
+    "RateLimitCounter",
+    "RevokedToken",
+    "User",
+    "init_db",
+    "utcnow",
+]

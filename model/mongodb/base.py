@@ -72,6 +72,19 @@ class Model:
             return_document=ReturnDocument.AFTER,
         )
 
+    def upsert(self, _id: Any, fields: Mapping[str, Any]) -> Document | None:
+        """Set `fields` on the document with this `_id`, creating it if needed; return it as it was, or None."""
+        now = utcnow()
+        return self.collection.find_one_and_update(
+            {"_id": _id},
+            {
+                "$set": {**fields, "updated_at": now},
+                "$setOnInsert": {"schema_version": self.schema_version, "created_at": now},
+            },
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+
     def delete(self, _id: Any) -> bool:
         """Delete the document with this `_id`; tell whether there was one."""
         return self.collection.delete_one({"_id": _id}).deleted_count == 1

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ReturnDocument
-
-from model.mongodb.base import Document, Model, utcnow
+from model.mongodb.base import Document, Model
 
 
 class MasterConfig(Model):
@@ -24,24 +22,6 @@ class MasterConfig(Model):
         """Return the setting called `key`, or None."""
         return self.get(key)
 
-    def set_value(self, key: str, value: Any) -> tuple[Document | None, Document]:
-        """Store `value` under `key`, creating the setting if needed; return it before and after."""
-        now = utcnow()
-        before = self.collection.find_one_and_update(
-            {"_id": key},
-            {
-                "$set": {"value": value, "updated_at": now},
-                "$setOnInsert": {"schema_version": self.schema_version, "created_at": now},
-            },
-            upsert=True,
-            return_document=ReturnDocument.BEFORE,
-        )
-        created = before["created_at"] if before else now
-        after = {
-            "_id": key,
-            "value": value,
-            "schema_version": self.schema_version,
-            "created_at": created,
-            "updated_at": now,
-        }
-        return before, after
+    def set_value(self, key: str, value: Any) -> Document | None:
+        """Store `value` under `key`, creating the setting if needed; return the setting as it was, or None."""
+        return self.upsert(key, {"value": value})

@@ -30,3 +30,33 @@ class DbInitCommandTest(ApiTestCase):
         self.db.master_config.update_one({"_id": "author"}, {"$set": {"value": "Changed"}})
         self.runner.invoke(args=["db-init"])
         self.assertEqual(self.db.master_config.find_one({"_id": "author"})["value"], "Changed")
+
+
+class CreateAdminCommandTest(ApiTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        register_commands(self.app)
+        self.runner = self.app.test_cli_runner()
+
+    def test_create_admin_creates_account_after_prompting_for_password(self) -> None:
+        result = self.runner.invoke(
+            args=["create-admin", "Root@Example.com", "--name", "Root"], input="admin password\nadmin password\n"
+        )
+        self.assertEqual(result.exit_code, 0, result.output)
+        self.assertIn("created admin root@example.com", result.output)
+        stored = self.db.users.find_one({"email": "root@example.com"})
+        self.assertEqual(stored["role"], "admin")
+        self.assertNotIn("admin password", result.output.split("Repeat")[-1].split("created")[-1])
+
+    def test_create_admin_promotes_existing_user_without_prompting(self) -> None:
+        user = self.make_user()
+        result = self.runner.invoke(args=["create-admin", user["email"]])
+        self.assertEqual(result.exit_code, 0, result.output)
+        self.assertIn("promoted admin", result.output)
+        self.assertEqual(self.db.users.find_one({"_id": user["_id"]})["role"], "admin")
+
+    def test_create_admin_with_weak_password_fails_cleanly(self) -> None:
+        result = self.runner.invoke(args=["create-admin", "x@example.com", "--name", "X"], input="short\nshort\n")
+        self.assertEqual(result.exit_code, 1)
+        self.assertIn("password", result.output)
+        self.assertEqual(self.db.users.count_documents({}), 0)

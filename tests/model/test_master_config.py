@@ -7,19 +7,20 @@ from tests.base import DatabaseTestCase
 
 
 class MasterConfigModelTest(DatabaseTestCase):
-    def test_set_value_returns_before_and_after(self) -> None:
+    def test_set_value_returns_previous_entry_and_keeps_created_at(self) -> None:
         settings = MasterConfig(self.db)
-        before, after = settings.set_value("author", "New")
+        before = settings.set_value("author", "New")
         self.assertEqual(before["value"], "IML")
+        after = settings.get_entry("author")
         self.assertEqual(after["value"], "New")
-        self.assertEqual(settings.get_entry("author")["value"], "New")
-        self.assertEqual(settings.get_entry("author")["created_at"], before["created_at"])
+        self.assertEqual(after["created_at"], before["created_at"])
+        self.assertGreaterEqual(after["updated_at"], before["updated_at"])
 
     def test_set_value_creates_missing_key(self) -> None:
-        before, after = MasterConfig(self.db).set_value("theme", {"dark": True})
-        self.assertIsNone(before)
-        self.assertEqual(MasterConfig(self.db).get_entry("theme")["value"], {"dark": True})
-        self.assertEqual(after["created_at"], after["updated_at"])
+        self.assertIsNone(MasterConfig(self.db).set_value("theme", {"dark": True}))
+        entry = MasterConfig(self.db).get_entry("theme")
+        self.assertEqual(entry["value"], {"dark": True})
+        self.assertEqual((entry["created_at"], entry["schema_version"]), (entry["updated_at"], 1))
 
     def test_get_entry_of_unknown_key_is_none(self) -> None:
         self.assertIsNone(MasterConfig(self.db).get_entry("missing"))

@@ -1,0 +1,80 @@
+"""Posts: the complete sample resource (create, read, update, delete, list with cursor pagination)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+from flask import Blueprint, url_for
+from flask_validation_extended import In, Json, List, Max, MaxLen, Min, MinLen, Query, Regex, Route
+
+from app.api.security import authenticated, current_identity, optional_identity
+from app.api.validation import validate
+from app.database import get_db
+from controller import post
+from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from model.mongodb.post import STATUSES
+
+bp = Blueprint("posts", __name__, url_prefix="/posts")
+
+TITLE_RULES = [MinLen(1), MaxLen(200)]
+BODY_RULES = [MinLen(1), MaxLen(20000)]
+TAGS_RULES = [MaxLen(post.MAX_TAGS)]
+
+
+@bp.post("")
+@authenticated()
+@validate
+def create_post(
+    title: str = Json(str, rules=TITLE_RULES),
+    body: str = Json(str, rules=BODY_RULES),
+    tags: list[str] | None = Json(List(str), optional=True, rules=TAGS_RULES),
+    status: str = Json(str, default="draft", rules=[In(list(STATUSES))]),
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Create a post owned by the caller (a draft unless status is "published")."""
+    created = post.create_post(get_db(), current_identity(), title=title, body=body, tags=tags or [], status=status)
+    return created, 201, {"Location": url_for("api.posts.get_post", post_id=created["id"])}
+
+
+@bp.get("/<objectid:post_id>")
+@authenticated(optional=True)
+@validate
+def get_post(post_id: ObjectId = Route()) -> dict[str, Any]:
+    """Show a post: published ones to anyone, drafts to their author and admins."""
+    return post.get_post(get_db(), optional_identity(), post_id)
+
+
+@bp.patch("/<objectid:post_id>")
+@authenticated()
+@validate
+def update_post(
+    post_id: ObjectId = Route(),
+    title: str | None = Json(str, optional=True, rules=TITLE_RULES),
+    body: str | None = Json(str, optional=True, rules=BODY_RULES),
+    tags: list[str] | None = Json(List(str), optional=True, rules=TAGS_RULES),
+    status: str | None = Json(str, optional=True, rules=[In(list(STATUSES))]),
+) -> dict[str, Any]:
+    """Change a post, as its author or an admin; a published post cannot return to draft."""
+    return post.update_post(get_db(), current_identity(), post_id, title=title, body=body, tags=tags, status=status)
+
+
+@bp.delete("/<objectid:post_id>")
+@authenticated()
+@validate
+def delete_post(post_id: ObjectId = Route()) -> tuple[str, int]:
+    """Delete a post, as its author or an admin."""
+    post.delete_post(get_db(), current_identity(), post_id)
+    return "", 204
+
+
+@bp.get("")
+@validate
+def list_posts(
+    tag: str | None = Query(str, optional=True, rules=[MaxLen(30)]),
+    author: str | None = Query(str, optional=True, rules=[Regex("^[0-9a-fA-F]{24}$")]),
+    sort: str = Query(str, default="newest", rules=[In(list(post.SORTS))]),
+    limit: int = Query(int, default=DEFAULT_PAGE_SIZE, rules=[Min(1), Max(MAX_PAGE_SIZE)]),
+    cursor: str | None = Query(str, optional=True, rules=[MaxLen(200)]),
+) -> dict[str, Any]:
+    """List published posts, newest or oldest first, filtered by tag or author, a page at a time."""
+    return post.list_posts(get_db(), tag=tag, author_id=author, sort=sort, limit=limit, cursor=cursor)

@@ -1,0 +1,111 @@
+"""The auth controller, on a real database and without an app."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+
+from controller import auth
+from controller.errors import Conflict, InvalidInput, Unauthorized
+from tests.base import DatabaseTestCase
+from tests.utils.factories import PASSWORD, auth_settings, make_user
+
+
+class CountingHasher(PasswordHasher):
+    """A real Argon2id hasher that counts verifications."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+        self.verifications = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self.verifications += 1
+        return super().verify(hash, password)
+
+
+class AuthControllerTest(DatabaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.auth = auth_settings()
+
+    def test_signup_normalises_email_and_hashes_with_argon2id(self) -> None:
+        user = auth.signup(self.db, self.auth, email=" Ada@EXAMPLE.com", password=PASSWORD, name="Ada")
+        self.assertEqual(user["email"], "ada@example.com")
+        self.assertTrue(user["password_hash"].startswith("$argon2id$"))
+        self.assertNotIn("password_hash", auth.user_public(user))
+
+    def test_signup_twice_is_conflict(self) -> None:
+        auth.signup(self.db, self.auth, email="a@example.com", password=PASSWORD, name="A")
+        with self.assertRaises(Conflict):
+            auth.signup(self.db, self.auth, email="A@example.com", password=PASSWORD, name="A")
+
+    def test_normalize_email_rejects_non_addresses(self) -> None:
+        for bad in ("", "plain", "a@b", "a@@b.c", "a b@c.d", "@b.c", "a@.c", "a@b.c" + "x" * 260):
+            with self.subTest(bad=bad), self.assertRaises(InvalidInput):
+                auth.normalize_email(bad)
+
+    def test_password_policy_bounds(self) -> None:
+        auth.check_password_policy("x" * 8)
+        auth.check_password_policy("x" * 256)
+        for bad in ("x" * 7, "x" * 257, " " * 9):
+            with self.subTest(length=len(bad)), self.assertRaises(InvalidInput):
+                auth.check_password_policy(bad)
+
+    def test_unknown_email_still_runs_one_password_verification(self) -> None:
+        hasher = CountingHasher()
+        counting = auth_settings(hasher=hasher)
+        make_user(self.db, counting, email="known@example.com")
+        for email in ("known@example.com", "unknown@example.com"):
+            before = hasher.verifications
+            with self.subTest(email=email), self.assertRaises(Unauthorized):
+                auth.login(self.db, counting, email=email, password="wrong password")
+            self.assertEqual(hasher.verifications - before, 1)
+
+    def test_login_rehashes_when_cost_parameters_change(self) -> None:
+        user = make_user(self.db, self.auth)
+        stronger = auth_settings(hasher=PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1))
+        auth.login(self.db, stronger, email=user["email"], password=PASSWORD)
+        stored = self.db.users.find_one({"_id": user["_id"]})["password_hash"]
+        self.assertIn("m=2048,t=2", stored)
+
+    def test_authenticate_returns_identity_and_rejects_refresh_tokens(self) -> None:
+        user = make_user(self.db, self.auth, role="admin")
+        tokens = auth.login(self.db, self.auth, email=user["email"], password=PASSWORD)
+        identity = auth.authenticate(self.db, self.auth, tokens["access_token"])
+        self.assertEqual((identity.user_id, identity.role, identity.is_admin), (user["_id"], "admin", True))
+        with self.assertRaises(Unauthorized):
+            auth.authenticate(self.db, self.auth, tokens["refresh_token"])
+
+    def test_expired_access_token_is_rejected(self) -> None:
+        short = auth_settings(access_ttl=timedelta(seconds=-1))
+        user = make_user(self.db, short)
+        tokens = auth.login(self.db, short, email=user["email"], password=PASSWORD)
+        with self.assertRaises(Unauthorized) as caught:
+            auth.authenticate(self.db, short, tokens["access_token"])
+        self.assertEqual(caught.exception.code, "token_expired")
+
+    def test_refresh_rotates_and_detects_reuse(self) -> None:
+        user = make_user(self.db, self.auth)
+        first = auth.login(self.db, self.auth, email=user["email"], password=PASSWORD)
+        second = auth.refresh(self.db, self.auth, refresh_token=first["refresh_token"])
+        with self.assertRaises(Unauthorized):
+            auth.refresh(self.db, self.auth, refresh_token=first["refresh_token"])
+        with self.assertRaises(Unauthorized):
+            auth.authenticate(self.db, self.auth, second["access_token"])
+
+    def test_refresh_for_deleted_user_is_rejected(self) -> None:
+        user = make_user(self.db, self.auth)
+        tokens = auth.login(self.db, self.auth, email=user["email"], password=PASSWORD)
+        self.db.users.delete_one({"_id": user["_id"]})
+        with self.assertRaises(Unauthorized):
+            auth.refresh(self.db, self.auth, refresh_token=tokens["refresh_token"])
+
+    def test_revoke_user_tokens_spares_later_logins(self) -> None:
+        user = make_user(self.db, self.auth)
+        before = auth.login(self.db, self.auth, email=user["email"], password=PASSWORD)
+        auth.revoke_user_tokens(self.db, self.auth, user["_id"])
+        after = auth.login(self.db, self.auth, email=user["email"], password=PASSWORD)
+        with self.assertRaises(Unauthorized):
+            auth.authenticate(self.db, self.auth, before["access_token"])
+        self.assertEqual(auth.authenticate(self.db, self.auth, after["access_token"]).user_id, user["_id"])
