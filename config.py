@@ -76,6 +76,16 @@ class Config:
 
     LOG_LEVEL = "INFO"
     ERROR_LOG_PATH: str | None = None
+    LOG_REQUESTS = True  # one JSON line per request on stdout
+    SLOW_REQUEST_MS = 1000  # slower requests are logged at warning level
+    REQUEST_LOG_TO_DB = False  # also keep request records in the logs collection (off the request path)
+    METRICS_ENABLED = True  # Prometheus metrics at /metrics
+    READY_TIMEOUT_MS = 1000  # database ping budget of /ready
+
+    # HTTP
+    MAX_CONTENT_LENGTH = 1024 * 1024  # larger request bodies are a 413
+    CORS_ORIGINS: tuple[str, ...] = ()  # comma-separated; empty means CORS is off
+    PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
 
     @classmethod
     def load(cls, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -111,6 +121,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_MEMORY_KIB = 1024
     PASSWORD_HASH_PARALLELISM = 1
     RATELIMIT_AUTH = "1000/minute"
+    LOG_LEVEL = "ERROR"  # keep test output readable; tests that check logs capture them
 
     @classmethod
     def load(cls, environ: Mapping[str, str]) -> dict[str, Any]:

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import api, database, middleware
+from app import api, database, log, middleware, ops
 from app.api import errors
 from app.json_provider import OrjsonProvider
 from config import get_config
@@ -29,8 +31,22 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     config_class.init_app(app)
     app.json = OrjsonProvider(app)
 
+    log.init_app(app)
     database.init_app(app)
     middleware.init_app(app)
     errors.init_app(app)
     api.init_app(app)
+    app.register_blueprint(ops.bp)
+    if app.config["CORS_ORIGINS"]:
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": list(app.config["CORS_ORIGINS"])}},
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After", "Location"],
+            max_age=600,
+        )
+    if app.config["PROXY_COUNT"]:
+        # Trust exactly this many proxies; with none, X-Forwarded-For cannot spoof the client address.
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

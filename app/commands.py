@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+import pymongo
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
@@ -15,20 +16,54 @@ from app.api.security import auth_settings
 from app.database import get_db
 from controller.errors import DomainError
 from controller.user import create_admin
+from model import migrations
 from model.mongodb import User, init_db
+
+# Index builds and migrations may take far longer than the per-request budget (MONGODB_TIMEOUT_MS).
+COMMAND_TIMEOUT_S = 3600
 
 
 @click.command("db-init")
 @with_appcontext
 def db_init_command() -> None:
     """Create collections, validators, indexes and seed data (safe to run again)."""
-    changes = init_db(get_db())
+    with pymongo.timeout(COMMAND_TIMEOUT_S):
+        changes = init_db(get_db())
     for change in changes:
         click.echo(f"  {change}")
     if changes:
         click.echo(f"db-init: {len(changes)} change(s) applied to database {get_db().name!r}.")
     else:
         click.echo(f"db-init: nothing to change; database {get_db().name!r} is up to date.")
+
+
+@click.command("db-migrate")
+@click.option("--status", "show_status", is_flag=True, help="List applied and pending migrations; change nothing.")
+@click.option("--rollback", is_flag=True, help="Revert the most recently applied migration.")
+@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for another host's migration lock.")
+@with_appcontext
+def db_migrate_command(show_status: bool, rollback: bool, wait: float) -> None:
+    """Apply pending schema migrations from model/migrations/ in order (safe on several hosts at once)."""
+    db = get_db()
+    try:
+        known = migrations.discover()
+        with pymongo.timeout(COMMAND_TIMEOUT_S):
+            if show_status:
+                for name, applied_at, description in migrations.status(db, known):
+                    state = f"applied {applied_at:%Y-%m-%d %H:%M:%S}Z" if applied_at else "pending"
+                    click.echo(f"  {name:40} {state:29} {description}")
+            elif rollback:
+                reverted = migrations.rollback(db, known, wait_s=wait)
+                click.echo(f"db-migrate: reverted {reverted}." if reverted else "db-migrate: nothing to revert.")
+            else:
+                applied = migrations.migrate(db, known, wait_s=wait)
+                for name in applied:
+                    click.echo(f"  applied {name}")
+                click.echo(
+                    f"db-migrate: {len(applied)} migration(s) applied." if applied else "db-migrate: up to date."
+                )
+    except migrations.MigrationError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.command("create-admin")
@@ -90,5 +125,5 @@ def _instance_dir() -> Path:
 
 def register_commands(app: Flask) -> None:
     """Add the project's commands to `app.cli`."""
-    for command in (db_init_command, create_admin_command, test_command, db_server_group):
+    for command in (db_init_command, db_migrate_command, create_admin_command, test_command, db_server_group):
         app.cli.add_command(command)

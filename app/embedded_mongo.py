@@ -67,10 +67,10 @@ def _ping(port: int) -> bool:
         client.close()
 
 
-def _start(storage_path: str, log: IO[bytes], *, durable: bool) -> tuple[subprocess.Popen, int]:
-    """Start a server writing its log to `log` and wait until it reports its port."""
+def start_server(storage_path: str, log: IO[bytes], *, durable: bool, port: int = 0) -> tuple[subprocess.Popen, int]:
+    """Start a server writing its log to `log` and wait until it reports its port (any free one for 0)."""
     offset = log.tell()
-    args = [_find_command(), "--host", "127.0.0.1", "--port", "0", "--storage-path", storage_path]
+    args = [_find_command(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage_path]
     if durable:
         # Without it a killed server loses acknowledged writes.
         args.append("--sync-on-commit")
@@ -156,7 +156,7 @@ def ensure_dev_server(instance_dir: Path) -> str:
         state = dev_server_status(instance_dir)
         if state is None:
             with open(instance_dir / "mongodb.log", "ab") as log:
-                process, port = _start(str(instance_dir / "mongodb-data"), log, durable=True)
+                process, port = start_server(str(instance_dir / "mongodb-data"), log, durable=True)
             state = {"pid": process.pid, "port": port}
             (instance_dir / "mongodb.json").write_text(json.dumps(state))
         return server_uri(state["port"])
@@ -185,7 +185,7 @@ def memory_server_uri() -> str:
     with _memory_lock:
         if _memory_server is None or _memory_server[0].poll() is not None:
             with tempfile.NamedTemporaryFile(prefix="secantus-", suffix=".log", delete=False) as log:
-                process, port = _start(":memory:", log, durable=False)
+                process, port = start_server(":memory:", log, durable=False)
             _memory_server = (process, server_uri(port))
             atexit.register(_stop_memory_server, process, log.name)
         return _memory_server[1]

@@ -7,13 +7,28 @@ from pymongo.database import Database
 from model.mongodb.base import Document, IndexConflict, Model, utcnow
 from model.mongodb.log import Log
 from model.mongodb.master_config import MasterConfig
+from model.mongodb.migration import AppliedMigration, MigrationLock
 from model.mongodb.post import Post
 from model.mongodb.rate_limit import RateLimitCounter
 from model.mongodb.revoked_token import RevokedToken
 from model.mongodb.user import User
 
 # Every model that `flask db-init` sets up, in order.
-MODELS: tuple[type[Model], ...] = (Log, MasterConfig, User, RevokedToken, RateLimitCounter, Post)
+MODELS: tuple[type[Model], ...] = (
+    Log,
+    MasterConfig,
+    User,
+    RevokedToken,
+    RateLimitCounter,
+    Post,
+    AppliedMigration,
+    MigrationLock,
+)
+
+
+def ping(db: Database) -> None:
+    """Ask the server to answer; raises the driver's error when it cannot be reached."""
+    db.command("ping")
 
 
 def init_db(db: Database) -> list[str]:
@@ -26,15 +41,18 @@ def init_db(db: Database) -> list[str]:
 
 __all__ = [
     "MODELS",
+    "AppliedMigration",
     "Document",
     "IndexConflict",
     "Log",
     "MasterConfig",
+    "MigrationLock",
     "Model",
     "Post",
     "RateLimitCounter",
     "RevokedToken",
     "User",
     "init_db",
+    "ping",
     "utcnow",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +42,16 @@ class Log(Model):
     ) -> Document:
         """Append one entry and return it."""
         return self.insert({"event": event, "detail": detail or {}, "request_id": request_id, "actor": actor})
+
+    def write_many(self, event: str, entries: Sequence[dict[str, Any]]) -> int:
+        """Append one entry per item (`request_id`, `actor` and `detail` keys) unordered; return how many."""
+        documents = [
+            self.stamp(
+                {"event": event, "detail": e["detail"], "request_id": e.get("request_id"), "actor": e.get("actor")}
+            )
+            for e in entries
+        ]
+        return len(self.collection.insert_many(documents, ordered=False).inserted_ids) if documents else 0
 
     def latest(self, limit: int) -> list[Document]:
         """Return the newest `limit` entries, newest first."""

@@ -30,9 +30,13 @@ class RateLimitCounter(Model):
         except DuplicateKeyError:
             # Two first hits raced to create the counter; the loser now finds it and increments it.
             counter = self._increment(key, update)
+        if counter is None:
+            # MongoDB always returns the upserted document; the embedded server sometimes answers None
+            # under concurrent upserts although the increment was applied, so read the count back.
+            counter = self.collection.find_one({"_id": key}) or {"count": 1}
         return int(counter["count"])
 
-    def _increment(self, key: str, update: dict) -> dict:
+    def _increment(self, key: str, update: dict) -> dict | None:
         return self.collection.find_one_and_update(
             {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER
         )

@@ -60,3 +60,29 @@ class CreateAdminCommandTest(ApiTestCase):
         self.assertEqual(result.exit_code, 1)
         self.assertIn("password", result.output)
         self.assertEqual(self.db.users.count_documents({}), 0)
+
+
+class DbMigrateCommandTest(ApiTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        register_commands(self.app)
+        self.runner = self.app.test_cli_runner()
+
+    def test_db_migrate_applies_then_reports_up_to_date(self) -> None:
+        status = self.runner.invoke(args=["db-migrate", "--status"])
+        self.assertEqual(status.exit_code, 0, status.output)
+        self.assertRegex(status.output, r"0001_lowercase_user_emails\s+pending")
+
+        first = self.runner.invoke(args=["db-migrate"])
+        self.assertEqual(first.exit_code, 0, first.output)
+        self.assertIn("applied 0001_lowercase_user_emails", first.output)
+        second = self.runner.invoke(args=["db-migrate"])
+        self.assertIn("up to date", second.output)
+        self.assertRegex(self.runner.invoke(args=["db-migrate", "--status"]).output, r"0001_\w+\s+applied 20")
+
+    def test_db_migrate_rollback_of_irreversible_migration_fails_cleanly(self) -> None:
+        self.runner.invoke(args=["db-migrate"])
+        result = self.runner.invoke(args=["db-migrate", "--rollback"])
+        self.assertEqual(result.exit_code, 1)
+        self.assertIn("cannot be reverted", result.output)
+        self.assertNotIn("Traceback", result.output)

@@ -1,0 +1,58 @@
+"""Prometheus metrics: requests counted and timed by method, endpoint and status.
+
+Under gunicorn, `gunicorn.conf.py` sets PROMETHEUS_MULTIPROC_DIR, so every worker writes its samples
+to shared files and `/metrics` adds them up across workers.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class _Metrics:
+    """The process's metric objects, created on first use (registering them twice is an error)."""
+
+    def __init__(self) -> None:
+        labels = ["method", "endpoint", "status"]
+        self.requests = Counter("http_requests_total", "HTTP requests answered.", labels)
+        self.latency = Histogram(
+            "http_request_duration_seconds", "Time to answer an HTTP request.", labels, buckets=LATENCY_BUCKETS
+        )
+        self.dropped_logs = Counter("request_log_dropped_total", "Request log entries dropped, not written.")
+
+
+@cache
+def metrics() -> _Metrics:
+    """Return the process's metrics."""
+    return _Metrics()
+
+
+def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
+    """Count one answered request and its duration."""
+    m = metrics()
+    labels = (method, endpoint, str(status))
+    m.requests.labels(*labels).inc()
+    m.latency.labels(*labels).observe(seconds)
+
+
+def render() -> tuple[bytes, str]:
+    """Return the metrics exposition and its content type, summed over workers in multiprocess mode."""
+    metrics()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -1,0 +1,86 @@
+"""Gunicorn settings, read by `gunicorn manage:application`; each can be overridden from the environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = _int("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1)
+threads = _int("GUNICORN_THREADS", 1)  # more than 1 switches to the gthread worker
+timeout = _int("GUNICORN_TIMEOUT", 30)  # a worker silent this long is killed and replaced
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)  # SIGTERM: finish in-flight requests first
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)  # recycle workers after N requests (0: never)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 0)
+# Load the app once in the master: a configuration error stops start-up with one line, and workers
+# share the loaded code. Nothing connects at load time; each worker opens its own MongoDB client on
+# first use (app/database.py keys clients by process id), so no client ever crosses a fork.
+preload_app = True
+# The app already logs every request as JSON; set GUNICORN_ACCESS_LOG=1 for gunicorn's own access log.
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "") not in ("", "0", "false") else None
+
+# Prometheus: every worker writes its samples to files in this directory; /metrics adds them up.
+# It must be set before prometheus_client is imported, which happens when the app is loaded.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="prometheus-"))
+
+logconfig_dict: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "app.log.JsonFormatter"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
+    # Gunicorn merges this dict into its defaults key by key, so the root logger must be given too.
+    "root": {"level": "WARNING", "handlers": ["stdout"]},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
+}
+
+
+class JsonAccessLogger(Logger):
+    """Gunicorn's logger with access lines as the same JSON objects the app writes."""
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        """Log one answered request with structured fields."""
+        if not accesslog:
+            return
+        headers = dict(resp.headers)
+        self.access_log.info(
+            "access",
+            extra={
+                "request_id": headers.get("X-Request-ID"),
+                "method": environ.get("REQUEST_METHOD"),
+                "path": environ.get("PATH_INFO"),
+                "status": resp.status_code,
+                "duration_ms": round(request_time.total_seconds() * 1000, 2),
+                "client": environ.get("REMOTE_ADDR"),
+            },
+        )
+
+
+logger_class = JsonAccessLogger
+
+
+def on_starting(server: Any) -> None:
+    """Start with an empty metrics directory, so samples of a previous run are not added in."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Retire a dead worker's live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

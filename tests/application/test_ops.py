@@ -1,0 +1,58 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+import re
+
+from app import create_app
+from tests.base import ApiTestCase, mongo_uri
+
+DOWN = "mongodb://127.0.0.1:1/?directConnection=true"
+
+
+class HealthTest(ApiTestCase):
+    def test_health_is_ok_without_touching_the_database(self) -> None:
+        app = create_app("testing", {"MONGODB_URI": DOWN, "MONGODB_TIMEOUT_MS": 200})
+        response = app.test_client().get("/health")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.get_json(), {"status": "ok"})
+
+    def test_ready_pings_the_database(self) -> None:
+        response = self.client.get("/ready")
+        self.assertEqual(response.status_code, 200)
+        body = response.get_json()
+        self.assertEqual(body["status"], "ready")
+        self.assertGreaterEqual(body["database"]["ping_ms"], 0)
+
+    def test_ready_is_503_when_the_database_is_down(self) -> None:
+        app = create_app("testing", {"MONGODB_URI": DOWN, "READY_TIMEOUT_MS": 300})
+        with self.assertLogs(app.logger, "WARNING"):
+            response = app.test_client().get("/ready")
+        self.assertError(response, 503, "service_unavailable")
+
+
+class MetricsTest(ApiTestCase):
+    def sample(self, text: str, endpoint: str, status: str) -> float:
+        pattern = rf'http_requests_total{{endpoint="{re.escape(endpoint)}",method="GET",status="{status}"}} ([0-9.e+]+)'
+        match = re.search(pattern, text)
+        return float(match.group(1)) if match else 0.0
+
+    def test_metrics_count_requests_by_route_and_status(self) -> None:
+        before = self.client.get("/metrics").get_data(as_text=True)
+        for _ in range(3):
+            self.client.get("/api/v1/sample/add?a=1&b=2")
+        self.client.get("/api/v1/sample/add?a=x&b=2")
+        self.client.get("/no/such/route")
+        response = self.client.get("/metrics")
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.content_type.startswith("text/plain"))
+        after = response.get_data(as_text=True)
+        route = "/api/v1/sample/add"
+        self.assertEqual(self.sample(after, route, "200") - self.sample(before, route, "200"), 3)
+        self.assertEqual(self.sample(after, route, "400") - self.sample(before, route, "400"), 1)
+        self.assertEqual(self.sample(after, "<unmatched>", "404") - self.sample(before, "<unmatched>", "404"), 1)
+        self.assertIn("http_request_duration_seconds_bucket", after)
+
+    def test_metrics_can_be_disabled(self) -> None:
+        app = create_app("testing", {"MONGODB_URI": mongo_uri(), "METRICS_ENABLED": False})
+        self.assertError(app.test_client().get("/metrics"), 404)
