@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test coverage lint format db-init clean
+.PHONY: help install run test coverage lint format db-init fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,6 +34,10 @@ lint: $(INSTALLED) ## Check style and formatting with ruff
 format: $(INSTALLED) ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+fuzz: $(INSTALLED) ## Fuzz every endpoint with schemathesis against the generated OpenAPI document
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/fuzz.txt
+	$(BIN)/python -m tests.fuzz $(ARGS)
 
 db-init: $(INSTALLED) ## Create collections, validators, indexes and seed data
 	$(BIN)/flask db-init

@@ -81,6 +81,7 @@ class Config:
     REQUEST_LOG_TO_DB = False  # also keep request records in the logs collection (off the request path)
     METRICS_ENABLED = True  # Prometheus metrics at /metrics
     READY_TIMEOUT_MS = 1000  # database ping budget of /ready
+    DOCS_ENABLED = True  # the OpenAPI document at /api/v1/openapi.json and Swagger UI at /docs
 
     # HTTP
     MAX_CONTENT_LENGTH = 1024 * 1024  # larger request bodies are a 413

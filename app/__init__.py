@@ -10,7 +10,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import api, database, log, middleware, ops
+from app import api, database, docs, log, middleware, ops
 from app.api import errors
 from app.json_provider import OrjsonProvider
 from config import get_config
@@ -37,6 +37,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     errors.init_app(app)
     api.init_app(app)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(docs.bp)
     if app.config["CORS_ORIGINS"]:
         CORS(
             app,

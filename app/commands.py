@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,8 @@ import pymongo
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from app import embedded_mongo
+from app import embedded_mongo, scaffold
+from app.api.openapi import build_openapi
 from app.api.security import auth_settings
 from app.database import get_db
 from controller.errors import DomainError
@@ -64,6 +66,37 @@ def db_migrate_command(show_status: bool, rollback: bool, wait: float) -> None:
                 )
     except migrations.MigrationError as error:
         raise click.ClickException(str(error)) from None
+
+
+@click.command("openapi")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default: stdout)."
+)
+@with_appcontext
+def openapi_command(output: str | None) -> None:
+    """Write the generated OpenAPI 3.1 document as JSON."""
+    text = json.dumps(build_openapi(current_app), indent=2, sort_keys=False) + "\n"
+    if output:
+        Path(output).write_text(text)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command("scaffold")
+@click.argument("name")
+@click.option("--singular", help="The singular, when it is not NAME without its final s (people -> person).")
+@with_appcontext
+def scaffold_command(name: str, singular: str | None) -> None:
+    """Generate resource NAME (plural, e.g. invoices) in every layer, with tests, following posts."""
+    root = Path(current_app.root_path).parent
+    try:
+        written = scaffold.generate(root, name, singular)
+    except scaffold.ScaffoldError as error:
+        raise click.ClickException(str(error)) from None
+    for path in written:
+        click.echo(f"  wrote {path.relative_to(root)}")
+    click.echo(f"scaffold: {name} is ready. Next: flask db-init, then flask test tests.api.test_{name}")
 
 
 @click.command("create-admin")
@@ -125,5 +158,14 @@ def _instance_dir() -> Path:
 
 def register_commands(app: Flask) -> None:
     """Add the project's commands to `app.cli`."""
-    for command in (db_init_command, db_migrate_command, create_admin_command, test_command, db_server_group):
+    commands = (
+        db_init_command,
+        db_migrate_command,
+        create_admin_command,
+        openapi_command,
+        scaffold_command,
+        test_command,
+        db_server_group,
+    )
+    for command in commands:
         app.cli.add_command(command)

@@ -8,25 +8,52 @@ from flask import Blueprint, Response, current_app
 
 from app import metrics
 from app.api.errors import ApiError
+from app.api.openapi import documented
 from app.database import get_db
 from controller.health import check_ready
 
 bp = Blueprint("ops", __name__)
 
+HEALTH = {
+    "title": "Health",
+    "type": "object",
+    "required": ["status"],
+    "additionalProperties": False,
+    "properties": {"status": {"const": "ok"}},
+}
+READINESS = {
+    "title": "Readiness",
+    "type": "object",
+    "required": ["status", "database"],
+    "additionalProperties": False,
+    "properties": {
+        "status": {"const": "ready"},
+        "database": {
+            "type": "object",
+            "required": ["ping_ms"],
+            "additionalProperties": False,
+            "properties": {"ping_ms": {"type": "number", "minimum": 0}},
+        },
+    },
+}
+
 
 @bp.get("/health")
+@documented(schema=HEALTH)
 def get_health() -> dict[str, Any]:
     """Tell that the process is alive; touches no database, so a database outage never fails it."""
     return {"status": "ok"}
 
 
 @bp.get("/ready")
+@documented(schema=READINESS, errors=[503])
 def get_readiness() -> dict[str, Any]:
     """Tell that the app can serve: the database answers a ping within READY_TIMEOUT_MS (else 503)."""
     return check_ready(get_db(), timeout_s=current_app.config["READY_TIMEOUT_MS"] / 1000)
 
 
 @bp.get("/metrics")
+@documented(schema={"type": "string"}, content_type="text/plain", errors=[404])
 def get_metrics() -> Response:
     """Expose Prometheus metrics, summed over every gunicorn worker."""
     if not current_app.config["METRICS_ENABLED"]:

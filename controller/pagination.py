@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
 
 from controller.errors import InvalidInput
+from model.mongodb import Document
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -34,3 +37,15 @@ def decode_cursor(cursor: str, *, order: str) -> tuple[datetime, ObjectId]:
         raise InvalidInput(
             "The cursor is invalid.", code="invalid_cursor", fields={"cursor": "not a cursor from this listing"}
         ) from None
+
+
+def page_response(
+    documents: list[Document], *, limit: int, order: str, order_by: str, show: Callable[[Document], dict[str, Any]]
+) -> dict[str, Any]:
+    """Return `{"items", "next_cursor"}` from a page fetched with limit + 1 (the extra one proves a next page)."""
+    items = documents[:limit]
+    next_cursor = None
+    if len(documents) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor(order=order, at=last[order_by], last_id=last["_id"])
+    return {"items": [show(document) for document in items], "next_cursor": next_cursor}

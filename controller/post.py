@@ -12,7 +12,7 @@ from pymongo.database import Database
 
 from controller.auth import Identity
 from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
-from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, page_response
 from controller.serialize import public
 from model.mongodb import Document, Post, utcnow
 from model.mongodb.post import STATUSES
@@ -139,12 +139,7 @@ def list_posts(
         owner_id=_object_id(author_id, "author") if author_id is not None else None,
         after=after,
     )
-    page = posts[:limit]
-    next_cursor = None
-    if len(posts) > limit:
-        last = page[-1]
-        next_cursor = encode_cursor(order=sort, at=last["published_at"], last_id=last["_id"])
-    return {"items": [post_public(post) for post in page], "next_cursor": next_cursor}
+    return page_response(posts, limit=limit, order=sort, order_by="published_at", show=post_public)
 
 
 def _text(raw: str, field: str) -> str:

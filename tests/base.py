@@ -17,6 +17,7 @@ from app import create_app, embedded_mongo
 from controller.auth import AuthSettings
 from model.mongodb import Document, init_db
 from tests.utils.factories import PASSWORD, make_user
+from tests.utils.openapi import ConformingClient
 
 
 def mongo_uri() -> str:
@@ -55,6 +56,7 @@ class ApiTestCase(DatabaseTestCase):
         super().setUp()
         overrides = {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name, **self.config_overrides}
         self.app = create_app("testing", overrides)
+        self.app.test_client_class = ConformingClient  # every response is checked against the OpenAPI document
         self.client = self.app.test_client()
         self.auth: AuthSettings = self.app.extensions["auth"]
 

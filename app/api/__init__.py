@@ -8,6 +8,14 @@ from app.api import auth, posts, sample, security, users
 from app.api.converters import ObjectIdConverter
 
 API_PREFIX = "/api/v1"
+# The blueprint module of every resource, mounted in this order.
+RESOURCES = (
+    sample,
+    auth,
+    users,
+    posts,
+    # flask scaffold adds new resources above this line
+)
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +23,6 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["objectid"] = ObjectIdConverter
     security.init_app(app)
     api = Blueprint("api", __name__, url_prefix=API_PREFIX)
-    for module in (sample, auth, users, posts):
+    for module in RESOURCES:
         api.register_blueprint(module.bp)
     app.register_blueprint(api)

@@ -5,28 +5,43 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, url_for
-from flask_validation_extended import Json, MaxLen, MinLen
+from flask_validation_extended import Json, MaxLen, MinLen, Regex
 
+from app.api.openapi import documented
 from app.api.security import auth_settings, authenticated, current_identity, rate_limited
+from app.api.users import NAME_RULES, PASSWORD_RULES, USER
 from app.api.validation import validate
 from app.database import get_db
 from controller import auth
-from controller.auth import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from controller.auth import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-EMAIL = Json(str, rules=[MinLen(3), MaxLen(EMAIL_MAX_LENGTH)])
-PASSWORD = Json(str, rules=[MinLen(PASSWORD_MIN_LENGTH), MaxLen(PASSWORD_MAX_LENGTH)])
+# The controller trims and lower-cases the address before it checks it, so surrounding spaces are fine.
+EMAIL = Json(str, rules=[MinLen(3), MaxLen(EMAIL_MAX_LENGTH), Regex(r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$")])
 TOKEN = Json(str, rules=[MinLen(1), MaxLen(4096)])
+TOKENS = {
+    "title": "TokenPair",
+    "type": "object",
+    "required": ["access_token", "refresh_token", "token_type", "expires_in"],
+    "additionalProperties": False,
+    "properties": {
+        "access_token": {"type": "string"},
+        "refresh_token": {"type": "string"},
+        "token_type": {"const": "Bearer"},
+        "expires_in": {"type": "integer"},
+    },
+}
 
 
 @bp.post("/signup")
+@documented(201, USER, errors=[409])
 @rate_limited("auth")
 @validate
 def create_account(
     email: str = EMAIL,
-    password: str = PASSWORD,
-    name: str = Json(str, rules=[MinLen(1), MaxLen(NAME_MAX_LENGTH)]),
+    password: str = Json(str, rules=PASSWORD_RULES),
+    name: str = Json(str, rules=NAME_RULES),
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create an account; the email is trimmed, lower-cased and must be unused."""
     user = auth.signup(get_db(), auth_settings(), email=email, password=password, name=name)
@@ -34,24 +49,33 @@ def create_account(
 
 
 @bp.post("/login")
+@documented(schema=TOKENS, errors=[401])
 @rate_limited("auth")
 @validate
-def create_tokens(email: str = EMAIL, password: str = Json(str, rules=[MaxLen(PASSWORD_MAX_LENGTH)])) -> dict[str, Any]:
-    """Exchange an email and password for an access token and a refresh token."""
+def create_tokens(
+    email: str = Json(str, rules=[MaxLen(EMAIL_MAX_LENGTH)]),
+    password: str = Json(str, rules=[MaxLen(PASSWORD_MAX_LENGTH)]),
+) -> dict[str, Any]:
+    """Exchange an email and password for an access token and a refresh token.
+
+    A wrong email and a wrong password get the same 401.
+    """
     return auth.login(get_db(), auth_settings(), email=email, password=password)
 
 
 @bp.post("/refresh")
+@documented(schema=TOKENS, errors=[401])
 @validate
 def refresh_tokens(refresh_token: str = TOKEN) -> dict[str, Any]:
-    """Exchange a refresh token, once, for a new token pair."""
+    """Exchange a refresh token, once, for a new token pair; a reused refresh token revokes its login."""
     return auth.refresh(get_db(), auth_settings(), refresh_token=refresh_token)
 
 
 @bp.post("/logout")
+@documented(204)
 @authenticated()
 @validate
 def revoke_tokens() -> tuple[str, int]:
-    """Revoke the caller's access and refresh tokens."""
+    """Revoke every token of the caller's login."""
     auth.logout(get_db(), auth_settings(), current_identity())
     return "", 204

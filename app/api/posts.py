@@ -8,8 +8,9 @@ from bson import ObjectId
 from flask import Blueprint, url_for
 from flask_validation_extended import In, Json, List, Max, MaxLen, Min, MinLen, Query, Regex, Route
 
+from app.api.openapi import DATETIME, OBJECT_ID, documented
 from app.api.security import authenticated, current_identity, optional_identity
-from app.api.validation import validate
+from app.api.validation import EachMatches, validate
 from app.database import get_db
 from controller import post
 from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -17,12 +18,43 @@ from model.mongodb.post import STATUSES
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
 
-TITLE_RULES = [MinLen(1), MaxLen(200)]
-BODY_RULES = [MinLen(1), MaxLen(20000)]
-TAGS_RULES = [MaxLen(post.MAX_TAGS)]
+NOT_BLANK = Regex(r"\S")
+TITLE_RULES = [MinLen(1), MaxLen(200), NOT_BLANK]
+BODY_RULES = [MinLen(1), MaxLen(20000), NOT_BLANK]
+# The controller trims and lower-cases each tag and then checks it.
+TAG_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9_-]{0,29}\s*$"
+TAGS_RULES = [MaxLen(post.MAX_TAGS), EachMatches(TAG_PATTERN)]
+POST = {
+    "title": "Post",
+    "type": "object",
+    "required": ["id", "title", "body", "tags", "status", "author_id", "published_at", "created_at", "updated_at"],
+    "additionalProperties": False,
+    "properties": {
+        "id": OBJECT_ID,
+        "title": {"type": "string"},
+        "body": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "status": {"enum": list(STATUSES)},
+        "author_id": OBJECT_ID,
+        "published_at": {"anyOf": [DATETIME, {"type": "null"}]},
+        "created_at": DATETIME,
+        "updated_at": DATETIME,
+    },
+}
+POST_PAGE = {
+    "title": "PostPage",
+    "type": "object",
+    "required": ["items", "next_cursor"],
+    "additionalProperties": False,
+    "properties": {
+        "items": {"type": "array", "items": POST},
+        "next_cursor": {"type": ["string", "null"]},
+    },
+}
 
 
 @bp.post("")
+@documented(201, POST)
 @authenticated()
 @validate
 def create_post(
@@ -37,6 +69,7 @@ def create_post(
 
 
 @bp.get("/<objectid:post_id>")
+@documented(schema=POST)
 @authenticated(optional=True)
 @validate
 def get_post(post_id: ObjectId = Route()) -> dict[str, Any]:
@@ -45,6 +78,7 @@ def get_post(post_id: ObjectId = Route()) -> dict[str, Any]:
 
 
 @bp.patch("/<objectid:post_id>")
+@documented(schema=POST, errors=[403, 409])
 @authenticated()
 @validate
 def update_post(
@@ -54,11 +88,12 @@ def update_post(
     tags: list[str] | None = Json(List(str), optional=True, rules=TAGS_RULES),
     status: str | None = Json(str, optional=True, rules=[In(list(STATUSES))]),
 ) -> dict[str, Any]:
-    """Change a post, as its author or an admin; a published post cannot return to draft."""
+    """Change a post, as its author or an admin; a published post cannot return to draft (409)."""
     return post.update_post(get_db(), current_identity(), post_id, title=title, body=body, tags=tags, status=status)
 
 
 @bp.delete("/<objectid:post_id>")
+@documented(204, errors=[403])
 @authenticated()
 @validate
 def delete_post(post_id: ObjectId = Route()) -> tuple[str, int]:
@@ -68,13 +103,17 @@ def delete_post(post_id: ObjectId = Route()) -> tuple[str, int]:
 
 
 @bp.get("")
+@documented(schema=POST_PAGE)
 @validate
 def list_posts(
-    tag: str | None = Query(str, optional=True, rules=[MaxLen(30)]),
+    tag: str | None = Query(str, optional=True, rules=[MaxLen(30), Regex(TAG_PATTERN)]),
     author: str | None = Query(str, optional=True, rules=[Regex("^[0-9a-fA-F]{24}$")]),
     sort: str = Query(str, default="newest", rules=[In(list(post.SORTS))]),
     limit: int = Query(int, default=DEFAULT_PAGE_SIZE, rules=[Min(1), Max(MAX_PAGE_SIZE)]),
-    cursor: str | None = Query(str, optional=True, rules=[MaxLen(200)]),
+    cursor: str | None = Query(str, optional=True, rules=[MaxLen(200), Regex("^[A-Za-z0-9_-]+$")]),
 ) -> dict[str, Any]:
-    """List published posts, newest or oldest first, filtered by tag or author, a page at a time."""
+    """List published posts, newest or oldest first, filtered by tag or author, one page at a time.
+
+    Pass `next_cursor` back as `cursor` for the next page; a cursor is bound to its sort order.
+    """
     return post.list_posts(get_db(), tag=tag, author_id=author, sort=sort, limit=limit, cursor=cursor)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, g, request
 from flask_validation_extended import Json, Max, MaxLen, Min, MinLen, Query, Strip
 
+from app.api.openapi import DATETIME, OBJECT_ID, documented
 from app.api.validation import validate
 from app.database import get_db
 from controller import calculator, sample
@@ -16,29 +17,69 @@ bp = Blueprint("sample", __name__, url_prefix="/sample")
 _SAFE = calculator.MAX_SAFE_INTEGER
 OPERAND = Query(int, rules=[Min(-_SAFE), Max(_SAFE)])
 
+RESULT = {
+    "title": "CalculationResult",
+    "type": "object",
+    "required": ["result"],
+    "additionalProperties": False,
+    "properties": {"result": {"type": "integer"}},
+}
+AUTHOR = {
+    "title": "Author",
+    "type": "object",
+    "required": ["name", "updated_at"],
+    "additionalProperties": False,
+    "properties": {"name": {"type": "string"}, "updated_at": DATETIME},
+}
+LOG_ENTRY = {
+    "title": "LogEntry",
+    "type": "object",
+    "required": ["id", "event", "detail", "request_id", "actor", "created_at"],
+    "additionalProperties": False,
+    "properties": {
+        "id": OBJECT_ID,
+        "event": {"type": "string"},
+        "detail": {"type": "object"},
+        "request_id": {"type": ["string", "null"]},
+        "actor": {"type": ["string", "null"]},
+        "created_at": DATETIME,
+    },
+}
+LOG_PAGE = {
+    "title": "LogPage",
+    "type": "object",
+    "required": ["items"],
+    "additionalProperties": False,
+    "properties": {"items": {"type": "array", "items": LOG_ENTRY}},
+}
+
 
 @bp.get("/add")
+@documented(schema=RESULT, errors=[422])
 @validate
 def add_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
-    """Add two integers."""
+    """Add two integers; a result beyond ±(2^53-1) is a 422."""
     return {"result": calculator.add(a, b)}
 
 
 @bp.get("/subtract")
+@documented(schema=RESULT, errors=[422])
 @validate
 def subtract_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
-    """Subtract b from a."""
+    """Subtract b from a; a result beyond ±(2^53-1) is a 422."""
     return {"result": calculator.subtract(a, b)}
 
 
 @bp.get("/multiply")
+@documented(schema=RESULT, errors=[422])
 @validate
 def multiply_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
-    """Multiply two integers."""
+    """Multiply two integers; a result beyond ±(2^53-1) is a 422."""
     return {"result": calculator.multiply(a, b)}
 
 
 @bp.get("/divide")
+@documented(schema=RESULT)
 @validate
 def divide_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
     """Divide a by b, rounding down; b = 0 is a 400."""
@@ -46,6 +87,7 @@ def divide_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
 
 
 @bp.get("/author")
+@documented(schema=AUTHOR, errors=[404])
 @validate
 def get_author() -> dict[str, Any]:
     """Show the author setting."""
@@ -53,6 +95,7 @@ def get_author() -> dict[str, Any]:
 
 
 @bp.put("/author")
+@documented(schema=AUTHOR)
 @validate
 def update_author(name: str = Json(str, rules=[MinLen(1), MaxLen(100), Strip()])) -> dict[str, Any]:
     """Change the author setting; the change is written to the audit log."""
@@ -60,6 +103,7 @@ def update_author(name: str = Json(str, rules=[MinLen(1), MaxLen(100), Strip()])
 
 
 @bp.get("/logs")
+@documented(schema=LOG_PAGE)
 @validate
 def list_logs(limit: int = Query(int, default=20, rules=[Min(1), Max(100)])) -> dict[str, Any]:
     """List the latest log entries, newest first."""

@@ -5,18 +5,39 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from flask_validation_extended import Json, MaxLen, MinLen
+from flask_validation_extended import Json, MaxLen, MinLen, Regex
 
+from app.api.openapi import DATETIME, OBJECT_ID, documented
 from app.api.security import auth_settings, authenticated, current_identity
 from app.api.validation import validate
 from app.database import get_db
 from controller import user
 from controller.auth import NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from model.mongodb.user import ROLES
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
+NOT_BLANK = Regex(r"\S")
+NAME_RULES = [MinLen(1), MaxLen(NAME_MAX_LENGTH), NOT_BLANK]
+PASSWORD_RULES = [MinLen(PASSWORD_MIN_LENGTH), MaxLen(PASSWORD_MAX_LENGTH), NOT_BLANK]
+USER = {
+    "title": "User",
+    "type": "object",
+    "required": ["id", "email", "name", "role", "created_at", "updated_at"],
+    "additionalProperties": False,
+    "properties": {
+        "id": OBJECT_ID,
+        "email": {"type": "string"},
+        "name": {"type": "string"},
+        "role": {"enum": list(ROLES)},
+        "created_at": DATETIME,
+        "updated_at": DATETIME,
+    },
+}
+
 
 @bp.get("/me")
+@documented(schema=USER, errors=[404])
 @authenticated()
 @validate
 def get_me() -> dict[str, Any]:
@@ -25,14 +46,18 @@ def get_me() -> dict[str, Any]:
 
 
 @bp.patch("/me")
+@documented(schema=USER, errors=[403, 404])
 @authenticated()
 @validate
 def update_me(
-    name: str | None = Json(str, optional=True, rules=[MinLen(1), MaxLen(NAME_MAX_LENGTH)]),
-    password: str | None = Json(str, optional=True, rules=[MinLen(PASSWORD_MIN_LENGTH), MaxLen(PASSWORD_MAX_LENGTH)]),
+    name: str | None = Json(str, optional=True, rules=NAME_RULES),
+    password: str | None = Json(str, optional=True, rules=PASSWORD_RULES),
     current_password: str | None = Json(str, optional=True, rules=[MaxLen(PASSWORD_MAX_LENGTH)]),
 ) -> dict[str, Any]:
-    """Change the caller's name or password; a new password needs the current one and signs out every session."""
+    """Change the caller's name or password.
+
+    A new password needs the current one, and signs out every session of the account, this one included.
+    """
     return user.update_me(
         get_db(),
         auth_settings(),

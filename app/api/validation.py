@@ -21,7 +21,7 @@ from inspect import signature
 from typing import Any, TypeVar
 
 from flask import current_app, request
-from flask_validation_extended import All, File, Form, Header, Json, Query, Route
+from flask_validation_extended import All, File, Form, Header, Json, Query, Route, ValidationRule
 from flask_validation_extended.params import Parameter
 from flask_validation_extended.vaildator import Validator
 
@@ -29,6 +29,23 @@ from app.api.errors import ApiError
 
 View = TypeVar("View", bound=Callable[..., Any])
 _ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+class EachMatches(ValidationRule):
+    """A rule for list parameters: every item is a string in which `pattern` is found (like Regex)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern)
+
+    @property
+    def types(self) -> type:
+        return list
+
+    def invalid_str(self) -> str:
+        return f"items must match the pattern {self.pattern.pattern}"
+
+    def is_valid(self, data: list[Any]) -> bool:
+        return all(isinstance(item, str) and self.pattern.search(item) for item in data)
 
 
 class _FieldError(Exception):

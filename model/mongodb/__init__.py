@@ -23,6 +23,7 @@ MODELS: tuple[type[Model], ...] = (
     Post,
     AppliedMigration,
     MigrationLock,
+    # flask scaffold adds new models above this line
 )
 
 

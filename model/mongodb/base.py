@@ -85,6 +85,32 @@ class Model:
             return_document=ReturnDocument.BEFORE,
         )
 
+    def page(
+        self,
+        query: Mapping[str, Any],
+        *,
+        order_by: str,
+        limit: int,
+        newest_first: bool = True,
+        after: tuple[Any, Any] | None = None,
+    ) -> list[Document]:
+        """Return up to `limit` documents of `query`, ordered by (`order_by`, _id), after the `after` position.
+
+        Keyset pagination: `after` is the (order_by value, _id) of the last document already seen, so
+        each page is one index seek whatever its depth (no `skip`), and documents inserted meanwhile
+        never shift the pages. The position is a plain range on `order_by`, which every planner turns
+        into index bounds, minus the documents at that same value that were already seen. Back it with
+        an index on (equality fields..., order_by, _id).
+        """
+        filters: dict[str, Any] = dict(query)
+        if after is not None:
+            value, last_id = after
+            up_to, seen = ("$lte", "$gte") if newest_first else ("$gte", "$lte")
+            filters[order_by] = {up_to: value}
+            filters["$nor"] = [{order_by: value, "_id": {seen: last_id}}]
+        direction = -1 if newest_first else 1
+        return list(self.collection.find(filters).sort([(order_by, direction), ("_id", direction)]).limit(limit))
+
     def delete(self, _id: Any) -> bool:
         """Delete the document with this `_id`; tell whether there was one."""
         return self.collection.delete_one({"_id": _id}).deleted_count == 1

@@ -44,23 +44,10 @@ class Post(Model):
         owner_id: ObjectId | None = None,
         after: tuple[datetime, ObjectId] | None = None,
     ) -> list[Document]:
-        """Return up to `limit` posts ordered by (published_at, _id), starting after the `after` position.
-
-        Keyset pagination: the position is the sort key of the last post already seen, so every page
-        costs one index seek, whatever its depth, and posts inserted meanwhile never shift the pages.
-        The position is a plain range on `published_at` (index bounds on every planner) minus the posts
-        at that same instant that were already seen.
-        """
+        """Return a keyset page of posts with this status (and tag, and owner), by publication time."""
         query: dict[str, Any] = {"status": status}
         if tag is not None:
             query["tags"] = tag
         if owner_id is not None:
             query["owner_id"] = owner_id
-        if after is not None:
-            published_at, last_id = after
-            up_to, seen = ("$lte", "$gte") if newest_first else ("$gte", "$lte")
-            query["published_at"] = {up_to: published_at}
-            query["$nor"] = [{"published_at": published_at, "_id": {seen: last_id}}]
-        direction = DESCENDING if newest_first else ASCENDING
-        cursor = self.collection.find(query).sort([("published_at", direction), ("_id", direction)]).limit(limit)
-        return list(cursor)
+        return self.page(query, order_by="published_at", limit=limit, newest_first=newest_first, after=after)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from controller.calculator import MAX_SAFE_INTEGER
+from model.mongodb import Log
 from tests.base import ApiTestCase
 
 SAMPLE = "/api/v1/sample"
@@ -129,7 +130,7 @@ class LogsApiTest(ApiTestCase):
         self.assertNotIn("schema_version", items[0])
 
     def test_list_logs_defaults_to_twenty(self) -> None:
-        self.db.logs.insert_many([{"event": "e", "detail": {}} for _ in range(25)], bypass_document_validation=True)
+        Log(self.db).write_many("test.event", [{"detail": {"n": n}} for n in range(25)])
         self.assertEqual(len(self.client.get(f"{SAMPLE}/logs").get_json()["items"]), 20)
 
     def test_list_logs_with_limit_out_of_range_is_400(self) -> None:
