@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test coverage lint format db-init fuzz clean
+.PHONY: help install run test coverage lint typecheck format fuzz db-init clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,9 @@ coverage: $(INSTALLED) ## Run the test suite with a coverage report; fails under
 lint: $(INSTALLED) ## Check style and formatting with ruff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(INSTALLED) ## Type-check app/, controller/ and model/ with mypy (strict)
+	$(BIN)/mypy
 
 format: $(INSTALLED) ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .

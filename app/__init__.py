@@ -10,7 +10,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import api, database, docs, log, middleware, ops
+from app import api, database, docs, log, middleware, ops, pages
 from app.api import errors
 from app.json_provider import OrjsonProvider
 from config import get_config
@@ -25,7 +25,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     Raises `config.ConfigError` when a setting is missing or invalid.
     """
     config_class = get_config(config_name)
-    app = Flask(__name__, static_folder=None)
+    app = Flask(__name__, template_folder="asset", static_folder="asset/static")
     app.config.from_mapping(config_class.load(os.environ))
     app.config.update(overrides or {})
     config_class.init_app(app)
@@ -38,6 +38,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     api.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(pages.bp)
     if app.config["CORS_ORIGINS"]:
         CORS(
             app,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pymongo
+from bson import ObjectId
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+import controller
 from app import embedded_mongo, scaffold
 from app.api.openapi import build_openapi
 from app.api.security import auth_settings
@@ -19,13 +24,13 @@ from app.database import get_db
 from controller.errors import DomainError
 from controller.user import create_admin
 from model import migrations
-from model.mongodb import User, init_db
+from model.mongodb import MODELS, User, init_db
 
 # Index builds and migrations may take far longer than the per-request budget (MONGODB_TIMEOUT_MS).
 COMMAND_TIMEOUT_S = 3600
 
 
-@click.command("db-init")
+@click.command("db-init", short_help="Create collections, indexes and seed data.")
 @with_appcontext
 def db_init_command() -> None:
     """Create collections, validators, indexes and seed data (safe to run again)."""
@@ -39,7 +44,7 @@ def db_init_command() -> None:
         click.echo(f"db-init: nothing to change; database {get_db().name!r} is up to date.")
 
 
-@click.command("db-migrate")
+@click.command("db-migrate", short_help="Apply pending schema migrations.")
 @click.option("--status", "show_status", is_flag=True, help="List applied and pending migrations; change nothing.")
 @click.option("--rollback", is_flag=True, help="Revert the most recently applied migration.")
 @click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for another host's migration lock.")
@@ -68,7 +73,7 @@ def db_migrate_command(show_status: bool, rollback: bool, wait: float) -> None:
         raise click.ClickException(str(error)) from None
 
 
-@click.command("openapi")
+@click.command("openapi", short_help="Write the OpenAPI document as JSON.")
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default: stdout)."
 )
@@ -83,7 +88,7 @@ def openapi_command(output: str | None) -> None:
         click.echo(text, nl=False)
 
 
-@click.command("scaffold")
+@click.command("scaffold", short_help="Generate a resource in every layer.")
 @click.argument("name")
 @click.option("--singular", help="The singular, when it is not NAME without its final s (people -> person).")
 @with_appcontext
@@ -99,7 +104,7 @@ def scaffold_command(name: str, singular: str | None) -> None:
     click.echo(f"scaffold: {name} is ready. Next: flask db-init, then flask test tests.api.test_{name}")
 
 
-@click.command("create-admin")
+@click.command("create-admin", short_help="Make an account an admin (create if needed).")
 @click.argument("email")
 @click.option("--name", help="Display name, for a new account.")
 @with_appcontext
@@ -119,7 +124,9 @@ def create_admin_command(email: str, name: str | None) -> None:
     click.echo(f"{'created' if created else 'promoted'} admin {account['email']} ({account['id']})")
 
 
-@click.command("test", context_settings={"ignore_unknown_options": True})
+@click.command(
+    "test", short_help="Run the tests; exit non-zero on failure.", context_settings={"ignore_unknown_options": True}
+)
 @click.option("--coverage", is_flag=True, help="Measure line coverage and print a report.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @with_appcontext
@@ -129,7 +136,7 @@ def test_command(coverage: bool, args: tuple[str, ...]) -> None:
     sys.exit(subprocess.call(command, cwd=Path(current_app.root_path).parent))
 
 
-@click.group("db-server")
+@click.group("db-server", short_help="Show or stop the embedded development MongoDB.")
 def db_server_group() -> None:
     """Manage the embedded development MongoDB under instance/."""
 
@@ -156,8 +163,19 @@ def _instance_dir() -> Path:
     return Path(current_app.instance_path)
 
 
+def shell_context() -> dict[str, Any]:
+    """Give `flask shell` the app, the database, every model class and the controller modules."""
+    context: dict[str, Any] = {"app": current_app, "db": get_db(), "ObjectId": ObjectId}
+    context.update({model.__name__: model for model in MODELS})
+    # Found rather than listed, so that a new controller module appears on its own.
+    for module in pkgutil.iter_modules(controller.__path__):
+        context[module.name] = importlib.import_module(f"controller.{module.name}")
+    return context
+
+
 def register_commands(app: Flask) -> None:
-    """Add the project's commands to `app.cli`."""
+    """Add the project's commands, and the shell context, to `app.cli`."""
+    app.shell_context_processor(shell_context)
     commands = (
         db_init_command,
         db_migrate_command,

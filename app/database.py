@@ -95,4 +95,5 @@ def init_app(app: Flask) -> None:
 
 def get_db() -> Database:
     """Return the current app's database."""
-    return current_app.extensions["mongo"].db
+    mongo: Mongo = current_app.extensions["mongo"]
+    return mongo.db

@@ -30,7 +30,8 @@ def openapi_document() -> dict[str, Any]:
     extensions = current_app.extensions
     if "openapi" not in extensions:
         extensions["openapi"] = build_openapi(current_app)
-    return extensions["openapi"]
+    document: dict[str, Any] = extensions["openapi"]
+    return document
 
 
 def _require_docs() -> None:

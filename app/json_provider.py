@@ -36,6 +36,4 @@ class OrjsonProvider(JSONProvider):
     def response(self, *args: Any, **kwargs: Any) -> Response:
         """Build a JSON response from the arguments, as `jsonify` does."""
         data = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(
-            orjson.dumps(data, default=_default, option=_OPTIONS), mimetype="application/json"
-        )
+        return Response(orjson.dumps(data, default=_default, option=_OPTIONS), mimetype="application/json")

@@ -32,8 +32,8 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 
 def content_security_policy(path: str) -> str:
-    """Return the CSP for a path: a page policy for / and /docs, nothing-allowed for the API."""
-    if path == "/":
+    """Return the CSP for a path: page policies for /, /readme and /docs, nothing-allowed for the API."""
+    if path in ("/", "/readme"):
         return PAGE_CSP
     if path == "/docs" or path.startswith("/docs/"):
         return DOCS_CSP

@@ -7,7 +7,7 @@ the controllers, database failures and unexpected exceptions all end here. No HT
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g
 from pymongo.errors import ConnectionFailure, PyMongoError
@@ -77,7 +77,7 @@ def error_response(
     }
     if fields:
         error["fields"] = dict(fields)
-    response = current_app.json.response(error=error)
+    response = cast(Response, current_app.json.response(error=error))
     response.status_code = status
     response.headers.update(headers)
     return response

@@ -119,7 +119,7 @@ def build_openapi(app: Flask) -> dict[str, Any]:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions[rule.endpoint]
         doc = getattr(view, "api_doc", {})
-        if doc.get("hidden"):
+        if doc.get("hidden") or rule.endpoint == "static":  # pages and files, not API operations
             continue
         path, path_params = _path(rule.rule)
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})

@@ -42,7 +42,8 @@ def init_app(app: Flask) -> None:
 
 def auth_settings() -> AuthSettings:
     """Return the current app's auth settings."""
-    return current_app.extensions["auth"]
+    settings: AuthSettings = current_app.extensions["auth"]
+    return settings
 
 
 def current_identity() -> Identity:
@@ -55,7 +56,8 @@ def current_identity() -> Identity:
 
 def optional_identity() -> Identity | None:
     """Return the caller's identity in an @authenticated(optional=True) view, or None for anonymous."""
-    return g.get("identity")
+    identity: Identity | None = g.get("identity")
+    return identity
 
 
 def _bearer_token() -> str | None:

@@ -31,7 +31,7 @@ View = TypeVar("View", bound=Callable[..., Any])
 _ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
-class EachMatches(ValidationRule):
+class EachMatches(ValidationRule):  # type: ignore[misc]  # the library is untyped
     """A rule for list parameters: every item is a string in which `pattern` is found (like Regex)."""
 
     def __init__(self, pattern: str) -> None:

@@ -140,14 +140,13 @@ class Model:
         """Create or update the collection, its validator, indexes and seeds; return what changed."""
         name = cls.collection_name
         validator = cls.validator()
-        strict = {"validationLevel": "strict", "validationAction": "error"}
         changes: list[str] = []
         existing = next(iter(db.list_collections(filter={"name": name})), None)
         if existing is None:
-            db.create_collection(name, validator=validator, **strict)
+            db.create_collection(name, validator=validator, validationLevel="strict", validationAction="error")
             changes.append(f"created collection {name}")
         elif existing.get("options", {}).get("validator") != validator:
-            db.command("collMod", name, validator=validator, **strict)
+            db.command("collMod", name, validator=validator, validationLevel="strict", validationAction="error")
             changes.append(f"updated validator of {name}")
         changes += cls._ensure_indexes(db[name])
         for seed in cls.seed_documents:
