@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test coverage lint typecheck format fuzz db-init clean
+.PHONY: help install run test coverage lint typecheck format fuzz bench db-init clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +41,9 @@ format: $(INSTALLED) ## Fix what ruff can fix and format the code
 fuzz: $(INSTALLED) ## Fuzz every endpoint with schemathesis against the generated OpenAPI document
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/fuzz.txt
 	$(BIN)/python -m tests.fuzz $(ARGS)
+
+bench: $(INSTALLED) ## Benchmark against a bare Flask app under gunicorn (uses wrk when installed)
+	$(BIN)/python -m bench.run $(ARGS)
 
 db-init: $(INSTALLED) ## Create collections, validators, indexes and seed data
 	$(BIN)/flask db-init

@@ -6,7 +6,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -16,6 +17,20 @@ from app.json_provider import OrjsonProvider
 from config import get_config
 
 __version__ = "0.1.0"
+
+
+class StatelessSessions(SessionInterface):
+    """No cookie sessions: the API authenticates each request with a bearer token.
+
+    Flask would otherwise read and sign a session cookie on every request; writing to `session` now
+    fails loudly instead.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
 
 
 def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -30,6 +45,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     app.config.update(overrides or {})
     config_class.init_app(app)
     app.json = OrjsonProvider(app)
+    app.session_interface = StatelessSessions()
 
     log.init_app(app)
     database.init_app(app)

@@ -44,6 +44,7 @@ class Mongo:
         self._env = config["ENV_NAME"]
         self._instance_dir = Path(app.instance_path)
         self._db_name: str | None = config["MONGODB_DB"]
+        self._database: tuple[int, Database] | None = None
         timeout = config["MONGODB_TIMEOUT_MS"]
         self._options: dict[str, Any] = {
             "tz_aware": True,
@@ -78,9 +79,13 @@ class Mongo:
     @property
     def db(self) -> Database:
         """Return the app's database: MONGODB_DB, else the one named in the URI, else "app"."""
+        cached = self._database
+        if cached is not None and cached[0] == os.getpid():
+            return cached[1]
         name = self._db_name or uri_parser.parse_uri(self.uri)["database"] or DEFAULT_DB_NAME
-        self._db_name = name
-        return self.client[name]
+        database = self.client[name]
+        self._database = (os.getpid(), database)  # one handle per process, like the client
+        return database
 
 
 def _write_concern(value: str) -> int | str:

@@ -1,22 +1,28 @@
 """What every request goes through: request id, timing, security headers, metrics and the request log.
 
-Everything that depends only on configuration is computed once in `init_app`; the two hooks do the
-per-request minimum.
+All of it happens in one WSGI middleware, with everything that depends only on configuration worked out
+once, in `init_app`: the hot path is a few dictionary reads and list appends per request.
 """
 
 from __future__ import annotations
 
-import os
+import logging
+import random
 import re
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, request
 
 from app import metrics
+from app.log import log_fields
 from app.request_log import RequestLogWriter
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_KEY = "app.request_id"  # in the WSGI environ
+STARTED_KEY = "app.started"
+USER_ID_KEY = "app.user_id"  # set by @authenticated
 # Accept an upstream id only if it is short and cannot inject anything into logs or headers.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 # Probes and scrapes are not worth a log line each, unless they fail.
@@ -30,6 +36,8 @@ DOCS_CSP = (
 )
 HSTS = "max-age=63072000; includeSubDomains"
 
+StartResponse = Callable[..., Any]
+
 
 def content_security_policy(path: str) -> str:
     """Return the CSP for a path: page policies for /, /readme and /docs, nothing-allowed for the API."""
@@ -40,75 +48,117 @@ def content_security_policy(path: str) -> str:
     return API_CSP
 
 
+def _path(environ: dict[str, Any]) -> str:
+    """Return the request path as text (WSGI hands it over as latin-1-decoded bytes)."""
+    path = environ.get("PATH_INFO") or "/"
+    return path if path.isascii() else path.encode("latin-1").decode("utf-8", "replace")
+
+
+def request_id() -> str:
+    """Return the current request's id."""
+    return str(request.environ.get(REQUEST_ID_KEY) or "")
+
+
+class RequestMiddleware:
+    """Per request: an id, a start time, security headers, a metrics sample and a log line.
+
+    It wraps the WSGI app, so it works on the environ and on the plain header list of `start_response`:
+    no Headers objects, no context-local proxies, no Flask hook. `start_response` still runs inside the
+    request's context, after the view, which is when the status and the matched route are known.
+    """
+
+    def __init__(
+        self,
+        wsgi_app: Callable[..., Iterable[bytes]],
+        *,
+        logger: logging.Logger,
+        hsts: bool,
+        log_requests: bool,
+        slow_seconds: float,
+        metrics_enabled: bool,
+        writer: RequestLogWriter | None,
+    ) -> None:
+        self.wsgi_app = wsgi_app
+        self.logger = logger
+        self.log_requests = log_requests
+        self.slow_seconds = slow_seconds
+        self.metrics_enabled = metrics_enabled
+        self.writer = writer
+        self.static_headers = [
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+            *([("Strict-Transport-Security", HSTS)] if hsts else []),
+        ]
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        incoming = environ.get("HTTP_X_REQUEST_ID")
+        # Ids need to be unique, not secret: random (reseeded in every forked worker) avoids a system call.
+        rid = incoming if incoming and _VALID_REQUEST_ID.fullmatch(incoming) else f"{random.getrandbits(128):032x}"
+        environ[REQUEST_ID_KEY] = rid
+
+        def finish(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            self._record(environ, int(status[:3]), time.perf_counter() - started)
+            json_without_cache_policy = False
+            for name, value in headers:
+                lowered = name.lower()
+                if lowered == "content-type":
+                    json_without_cache_policy = value.startswith("application/json")
+                elif lowered == "cache-control":
+                    json_without_cache_policy = False
+                    break
+            headers.append((REQUEST_ID_HEADER, rid))
+            headers.extend(self.static_headers)
+            headers.append(("Content-Security-Policy", content_security_policy(environ.get("PATH_INFO", ""))))
+            if json_without_cache_policy:
+                headers.append(("Cache-Control", "no-store"))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, finish)
+
+    def _record(self, environ: dict[str, Any], status: int, duration: float) -> None:
+        """Count the request in the metrics, and log it (a warning when slow) unless it is a probe."""
+        if self.metrics_enabled:
+            rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+            metrics.observe(environ["REQUEST_METHOD"], rule.rule if rule else "<unmatched>", status, duration)
+        slow = duration >= self.slow_seconds
+        if not (self.log_requests or slow or self.writer):
+            return
+        path = _path(environ)
+        if path in QUIET_PATHS and status < 500 and not slow:
+            return
+        user_id = environ.get(USER_ID_KEY)
+        fields = {
+            "request_id": environ[REQUEST_ID_KEY],
+            "method": environ["REQUEST_METHOD"],
+            "path": path,
+            "status": status,
+            "duration_ms": round(duration * 1000, 2),
+            "client": environ.get("REMOTE_ADDR"),
+            "user_id": user_id,
+        }
+        if slow:
+            log_fields(self.logger, logging.WARNING, "slow request", fields)
+        elif self.log_requests:
+            log_fields(self.logger, logging.INFO, "request", fields)
+        if self.writer is not None:
+            self.writer.submit(
+                {"request_id": fields["request_id"], "actor": user_id or fields["client"], "detail": fields}
+            )
+
+
 def init_app(app: Flask) -> None:
-    """Install the per-request hooks on `app`."""
+    """Wrap `app` in the request middleware."""
     config = app.config
-    base_headers = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
-    if config["ENV_NAME"] == "production":
-        base_headers["Strict-Transport-Security"] = HSTS
-    log_requests: bool = config["LOG_REQUESTS"]
-    slow_seconds: float = config["SLOW_REQUEST_MS"] / 1000
-    metrics_enabled: bool = config["METRICS_ENABLED"]
-    logger = app.logger
     mongo = app.extensions["mongo"]
-    writer = RequestLogWriter(lambda: mongo.db, logger) if config["REQUEST_LOG_TO_DB"] else None
+    writer = RequestLogWriter(lambda: mongo.db, app.logger) if config["REQUEST_LOG_TO_DB"] else None
     app.extensions["request_log"] = writer
-
-    @app.before_request
-    def start_request() -> None:
-        g.started = time.perf_counter()
-        incoming = request.headers.get(REQUEST_ID_HEADER)
-        g.request_id = incoming if incoming and _VALID_REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
-
-    @app.after_request
-    def finish_request(response: Response) -> Response:
-        started = g.get("started")
-        duration = time.perf_counter() - started if started is not None else 0.0
-        request_id = g.get("request_id") or os.urandom(16).hex()
-        path = request.path
-        headers = response.headers
-        headers[REQUEST_ID_HEADER] = request_id
-        headers.update(base_headers)
-        headers["Content-Security-Policy"] = content_security_policy(path)
-        if response.mimetype == "application/json" and "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
-
-        status = response.status_code
-        rule = request.url_rule
-        if metrics_enabled:
-            metrics.observe(request.method, rule.rule if rule else "<unmatched>", status, duration)
-        slow = duration >= slow_seconds
-        worth_logging = slow or status >= 500 or path not in QUIET_PATHS
-        if worth_logging and (log_requests or slow or writer is not None):
-            _log_request(logger, writer, request_id, status, duration, slow=slow, log=log_requests)
-        return response
-
-
-def _log_request(
-    logger: Any,
-    writer: RequestLogWriter | None,
-    request_id: str,
-    status: int,
-    duration: float,
-    *,
-    slow: bool,
-    log: bool,
-) -> None:
-    """Write the request's log line (a warning when slow) and queue its record for the database."""
-    identity = g.get("identity")
-    user_id = str(identity.user_id) if identity is not None else None
-    fields = {
-        "request_id": request_id,
-        "method": request.method,
-        "path": request.path,
-        "status": status,
-        "duration_ms": round(duration * 1000, 2),
-        "client": request.remote_addr,
-        "user_id": user_id,
-    }
-    if slow:
-        logger.warning("slow request", extra=fields)
-    elif log:
-        logger.info("request", extra=fields)
-    if writer is not None:
-        writer.submit({"request_id": request_id, "actor": user_id or fields["client"], "detail": fields})
+    app.wsgi_app = RequestMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app,
+        logger=app.logger,
+        hsts=config["ENV_NAME"] == "production",
+        log_requests=config["LOG_REQUESTS"],
+        slow_seconds=config["SLOW_REQUEST_MS"] / 1000,
+        metrics_enabled=config["METRICS_ENABLED"],
+        writer=writer,
+    )

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app
 from pymongo.errors import ConnectionFailure, PyMongoError
 from werkzeug.exceptions import HTTPException
 
 from app.embedded_mongo import EmbeddedServerError
+from app.middleware import request_id
 from controller.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized, Unprocessable
 
 CODES = {
@@ -73,7 +74,7 @@ def error_response(
         "status": status,
         "code": code or CODES.get(status, "error"),
         "message": message,
-        "request_id": g.get("request_id"),
+        "request_id": request_id(),
     }
     if fields:
         error["fields"] = dict(fields)

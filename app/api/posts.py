@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bson import ObjectId
-from flask import Blueprint, url_for
+from flask import Blueprint
 from flask_validation_extended import In, Json, List, Max, MaxLen, Min, MinLen, Query, Regex, Route
 
 from app.api.openapi import DATETIME, OBJECT_ID, documented
+from app.api.responses import created
 from app.api.security import authenticated, current_identity, optional_identity
 from app.api.validation import EachMatches, validate
 from app.database import get_db
@@ -64,8 +65,9 @@ def create_post(
     status: str = Json(str, default="draft", rules=[In(list(STATUSES))]),
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create a post owned by the caller (a draft unless status is "published")."""
-    created = post.create_post(get_db(), current_identity(), title=title, body=body, tags=tags or [], status=status)
-    return created, 201, {"Location": url_for("api.posts.get_post", post_id=created["id"])}
+    return created(
+        post.create_post(get_db(), current_identity(), title=title, body=body, tags=tags or [], status=status)
+    )
 
 
 @bp.get("/<objectid:post_id>")

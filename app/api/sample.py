@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 from flask_validation_extended import Json, Max, MaxLen, Min, MinLen, Query, Strip
 
 from app.api.openapi import DATETIME, OBJECT_ID, documented
 from app.api.validation import validate
 from app.database import get_db
+from app.middleware import request_id
 from controller import calculator, sample
 
 bp = Blueprint("sample", __name__, url_prefix="/sample")
@@ -99,7 +100,7 @@ def get_author() -> dict[str, Any]:
 @validate
 def update_author(name: str = Json(str, rules=[MinLen(1), MaxLen(100), Strip()])) -> dict[str, Any]:
     """Change the author setting; the change is written to the audit log."""
-    return sample.set_author(get_db(), name=name, request_id=g.request_id, actor=request.remote_addr)
+    return sample.set_author(get_db(), name=name, request_id=request_id(), actor=request.remote_addr)
 
 
 @bp.get("/logs")

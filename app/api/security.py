@@ -12,6 +12,7 @@ from flask import Flask, current_app, g, request
 
 from app.api.errors import BEARER_CHALLENGE, ApiError
 from app.database import get_db
+from app.middleware import USER_ID_KEY
 from config import ConfigError
 from controller import rate_limit
 from controller.auth import AuthSettings, Identity, authenticate
@@ -86,8 +87,9 @@ def authenticated(*, role: str | None = None, optional: bool = False) -> Callabl
                     raise ApiError(401, "Authentication is required.", code="missing_token", headers=BEARER_CHALLENGE)
                 g.identity = None
             else:
-                g.identity = authenticate(get_db(), auth_settings(), token)
-                if role is not None and g.identity.role != role:
+                identity = g.identity = authenticate(get_db(), auth_settings(), token)
+                request.environ[USER_ID_KEY] = str(identity.user_id)  # for the request log
+                if role is not None and identity.role != role:
                     raise Forbidden(f"This needs the {role} role.", code="insufficient_role")
             return view(*args, **kwargs)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import logging
 import tempfile
+import time
+import unittest
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from app import create_app
-from app.log import JsonFormatter
+from app.log import JsonFormatter, JsonStreamHandler
 from config import ConfigError
 from tests.base import ApiTestCase, mongo_uri
 from tests.utils.factories import PASSWORD
@@ -26,10 +28,16 @@ class SecurityHeadersTest(ApiTestCase):
                 headers = response.headers
                 self.assertEqual(headers["X-Content-Type-Options"], "nosniff")
                 self.assertEqual(headers["Referrer-Policy"], "no-referrer")
-                self.assertEqual(headers["X-Frame-Options"], "DENY")
                 self.assertIn("default-src 'none'", headers["Content-Security-Policy"])
+                # Framing is refused by the CSP (frame-ancestors supersedes X-Frame-Options).
+                self.assertIn("frame-ancestors 'none'", headers["Content-Security-Policy"])
                 self.assertEqual(headers["Cache-Control"], "no-store")
                 self.assertNotIn("Strict-Transport-Security", headers)
+
+    def test_pages_refuse_framing_too(self) -> None:
+        for path in ("/", "/readme", "/docs"):
+            with self.subTest(path=path):
+                self.assertIn("frame-ancestors 'none'", self.client.get(path).headers["Content-Security-Policy"])
 
     def test_production_adds_hsts(self) -> None:
         app = create_app("production", {"SECRET_KEY": "s" * 40, "MONGODB_URI": mongo_uri()})
@@ -177,3 +185,52 @@ class LoggingSetupTest(ApiTestCase):
         for _ in range(3):
             app = create_app("testing", {"MONGODB_URI": mongo_uri()})
         self.assertEqual(len(app.logger.handlers), 1)
+
+
+class BufferedLogTest(unittest.TestCase):
+    def make(self, interval: float) -> tuple[JsonStreamHandler, io.BytesIO]:
+        raw = io.BytesIO()
+        stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+        handler = JsonStreamHandler(stream, interval=interval)
+        self.addCleanup(handler.close)
+        return handler, raw
+
+    def lines(self, raw: io.BytesIO) -> list[str]:
+        return [orjson.loads(line)["message"] for line in raw.getvalue().splitlines()]
+
+    def record(self, level: int, message: str) -> logging.LogRecord:
+        return logging.LogRecord("app", level, "", 0, message, (), None)
+
+    def test_info_lines_wait_for_the_batch(self) -> None:
+        handler, raw = self.make(interval=60)
+        handler.handle(self.record(logging.INFO, "one"))
+        handler.write_line(b'{"message": "two"}\n')
+        self.assertEqual(raw.getvalue(), b"")
+        handler.flush()
+        self.assertEqual(self.lines(raw), ["one", "two"])
+
+    def test_a_warning_is_written_at_once_after_the_lines_before_it(self) -> None:
+        handler, raw = self.make(interval=60)
+        handler.handle(self.record(logging.INFO, "before"))
+        handler.handle(self.record(logging.WARNING, "warning"))
+        self.assertEqual(self.lines(raw), ["before", "warning"])
+
+    def test_interval_zero_writes_every_line(self) -> None:
+        handler, raw = self.make(interval=0)
+        handler.handle(self.record(logging.INFO, "now"))
+        self.assertEqual(self.lines(raw), ["now"])
+
+    def test_flusher_thread_writes_a_waiting_batch(self) -> None:
+        handler, raw = self.make(interval=0.05)
+        handler.handle(self.record(logging.INFO, "later"))
+        deadline = time.monotonic() + 5
+        while not raw.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(self.lines(raw), ["later"])
+
+    def test_a_full_batch_is_written_without_waiting(self) -> None:
+        handler, raw = self.make(interval=60)
+        line = b'{"message": "' + b"x" * 1000 + b'"}\n'
+        for _ in range(JsonStreamHandler.MAX_PENDING_BYTES // len(line) + 1):
+            handler.write_line(line)
+        self.assertGreater(len(raw.getvalue()), 0)

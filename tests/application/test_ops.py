@@ -33,7 +33,10 @@ class HealthTest(ApiTestCase):
 
 class MetricsTest(ApiTestCase):
     def sample(self, text: str, endpoint: str, status: str) -> float:
-        pattern = rf'http_requests_total{{endpoint="{re.escape(endpoint)}",method="GET",status="{status}"}} ([0-9.e+]+)'
+        pattern = (
+            rf'http_request_duration_seconds_count{{endpoint="{re.escape(endpoint)}",method="GET",status="{status}"}}'
+            r" ([0-9.e+]+)"
+        )
         match = re.search(pattern, text)
         return float(match.group(1)) if match else 0.0
 
