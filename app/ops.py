@@ -8,34 +8,16 @@ from flask import Blueprint, Response, current_app
 
 from app import metrics
 from app.api.errors import ApiError
-from app.api.openapi import documented
+from app.api.openapi import documented, object_schema
 from app.database import get_db
 from controller.health import check_ready
 
 bp = Blueprint("ops", __name__)
 
-HEALTH = {
-    "title": "Health",
-    "type": "object",
-    "required": ["status"],
-    "additionalProperties": False,
-    "properties": {"status": {"const": "ok"}},
-}
-READINESS = {
-    "title": "Readiness",
-    "type": "object",
-    "required": ["status", "database"],
-    "additionalProperties": False,
-    "properties": {
-        "status": {"const": "ready"},
-        "database": {
-            "type": "object",
-            "required": ["ping_ms"],
-            "additionalProperties": False,
-            "properties": {"ping_ms": {"type": "number", "minimum": 0}},
-        },
-    },
-}
+HEALTH = object_schema("Health", status={"const": "ok"})
+READINESS = object_schema(
+    "Readiness", status={"const": "ready"}, database=object_schema(ping_ms={"type": "number", "minimum": 0})
+)
 
 
 @bp.get("/health")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, url_for
 from flask_validation_extended import Json, MaxLen, MinLen, Regex
 
-from app.api.openapi import documented
+from app.api.openapi import STRING, documented, object_schema
 from app.api.security import auth_settings, authenticated, current_identity, rate_limited
 from app.api.users import NAME_RULES, PASSWORD_RULES, USER
 from app.api.validation import validate
@@ -20,18 +20,13 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 # The controller trims and lower-cases the address before it checks it, so surrounding spaces are fine.
 EMAIL = Json(str, rules=[MinLen(3), MaxLen(EMAIL_MAX_LENGTH), Regex(r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$")])
 TOKEN = Json(str, rules=[MinLen(1), MaxLen(4096)])
-TOKENS = {
-    "title": "TokenPair",
-    "type": "object",
-    "required": ["access_token", "refresh_token", "token_type", "expires_in"],
-    "additionalProperties": False,
-    "properties": {
-        "access_token": {"type": "string"},
-        "refresh_token": {"type": "string"},
-        "token_type": {"const": "Bearer"},
-        "expires_in": {"type": "integer"},
-    },
-}
+TOKENS = object_schema(
+    "TokenPair",
+    access_token=STRING,
+    refresh_token=STRING,
+    token_type={"const": "Bearer"},
+    expires_in={"type": "integer"},
+)
 
 
 @bp.post("/signup")

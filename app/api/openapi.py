@@ -43,26 +43,22 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 OBJECT_ID = {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}
 DATETIME = {"type": "string", "format": "date-time"}
-ERROR_SCHEMA: dict[str, Any] = {
-    "title": "Error",
-    "type": "object",
-    "required": ["error"],
-    "additionalProperties": False,
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["status", "code", "message", "request_id"],
-            "additionalProperties": False,
-            "properties": {
-                "status": {"type": "integer"},
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "request_id": {"type": "string"},
-                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-            },
-        }
-    },
-}
+STRING = {"type": "string"}
+
+
+def object_schema(name: str | None = None, /, **properties: Any) -> dict[str, Any]:
+    """Return a closed object schema: these properties, all required, and no others.
+
+    A `name` makes it a named component of the document (and a `$ref` wherever it is used).
+    """
+    schema: dict[str, Any] = {"title": name} if name else {}
+    schema.update(type="object", required=list(properties), additionalProperties=False, properties=properties)
+    return schema
+
+
+_ERROR_BODY = object_schema(status={"type": "integer"}, code=STRING, message=STRING, request_id=STRING)
+_ERROR_BODY["properties"]["fields"] = {"type": "object", "additionalProperties": STRING}  # optional
+ERROR_SCHEMA = object_schema("Error", error=_ERROR_BODY)
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: malformed JSON, a wrong type, a broken rule or an unknown field (see `fields`).",
     401: "Missing, invalid, expired or revoked token.",

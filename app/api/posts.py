@@ -8,7 +8,7 @@ from bson import ObjectId
 from flask import Blueprint
 from flask_validation_extended import In, Json, List, Max, MaxLen, Min, MinLen, Query, Regex, Route
 
-from app.api.openapi import DATETIME, OBJECT_ID, documented
+from app.api.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
 from app.api.responses import created
 from app.api.security import authenticated, current_identity, optional_identity
 from app.api.validation import EachMatches, validate
@@ -25,33 +25,19 @@ BODY_RULES = [MinLen(1), MaxLen(20000), NOT_BLANK]
 # The controller trims and lower-cases each tag and then checks it.
 TAG_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9_-]{0,29}\s*$"
 TAGS_RULES = [MaxLen(post.MAX_TAGS), EachMatches(TAG_PATTERN)]
-POST = {
-    "title": "Post",
-    "type": "object",
-    "required": ["id", "title", "body", "tags", "status", "author_id", "published_at", "created_at", "updated_at"],
-    "additionalProperties": False,
-    "properties": {
-        "id": OBJECT_ID,
-        "title": {"type": "string"},
-        "body": {"type": "string"},
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "status": {"enum": list(STATUSES)},
-        "author_id": OBJECT_ID,
-        "published_at": {"anyOf": [DATETIME, {"type": "null"}]},
-        "created_at": DATETIME,
-        "updated_at": DATETIME,
-    },
-}
-POST_PAGE = {
-    "title": "PostPage",
-    "type": "object",
-    "required": ["items", "next_cursor"],
-    "additionalProperties": False,
-    "properties": {
-        "items": {"type": "array", "items": POST},
-        "next_cursor": {"type": ["string", "null"]},
-    },
-}
+POST = object_schema(
+    "Post",
+    id=OBJECT_ID,
+    title=STRING,
+    body=STRING,
+    tags={"type": "array", "items": STRING},
+    status={"enum": list(STATUSES)},
+    author_id=OBJECT_ID,
+    published_at={"anyOf": [DATETIME, {"type": "null"}]},
+    created_at=DATETIME,
+    updated_at=DATETIME,
+)
+POST_PAGE = object_schema("PostPage", items={"type": "array", "items": POST}, next_cursor={"type": ["string", "null"]})
 
 
 @bp.post("")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 from flask_validation_extended import Json, Max, MaxLen, Min, MinLen, Query, Strip
 
-from app.api.openapi import DATETIME, OBJECT_ID, documented
+from app.api.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
 from app.api.validation import validate
 from app.database import get_db
 from app.middleware import request_id
@@ -18,41 +18,18 @@ bp = Blueprint("sample", __name__, url_prefix="/sample")
 _SAFE = calculator.MAX_SAFE_INTEGER
 OPERAND = Query(int, rules=[Min(-_SAFE), Max(_SAFE)])
 
-RESULT = {
-    "title": "CalculationResult",
-    "type": "object",
-    "required": ["result"],
-    "additionalProperties": False,
-    "properties": {"result": {"type": "integer"}},
-}
-AUTHOR = {
-    "title": "Author",
-    "type": "object",
-    "required": ["name", "updated_at"],
-    "additionalProperties": False,
-    "properties": {"name": {"type": "string"}, "updated_at": DATETIME},
-}
-LOG_ENTRY = {
-    "title": "LogEntry",
-    "type": "object",
-    "required": ["id", "event", "detail", "request_id", "actor", "created_at"],
-    "additionalProperties": False,
-    "properties": {
-        "id": OBJECT_ID,
-        "event": {"type": "string"},
-        "detail": {"type": "object"},
-        "request_id": {"type": ["string", "null"]},
-        "actor": {"type": ["string", "null"]},
-        "created_at": DATETIME,
-    },
-}
-LOG_PAGE = {
-    "title": "LogPage",
-    "type": "object",
-    "required": ["items"],
-    "additionalProperties": False,
-    "properties": {"items": {"type": "array", "items": LOG_ENTRY}},
-}
+RESULT = object_schema("CalculationResult", result={"type": "integer"})
+AUTHOR = object_schema("Author", name=STRING, updated_at=DATETIME)
+LOG_ENTRY = object_schema(
+    "LogEntry",
+    id=OBJECT_ID,
+    event=STRING,
+    detail={"type": "object"},
+    request_id={"type": ["string", "null"]},
+    actor={"type": ["string", "null"]},
+    created_at=DATETIME,
+)
+LOG_PAGE = object_schema("LogPage", items={"type": "array", "items": LOG_ENTRY})
 
 
 @bp.get("/add")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 from flask_validation_extended import Json, MaxLen, MinLen, Regex
 
-from app.api.openapi import DATETIME, OBJECT_ID, documented
+from app.api.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
 from app.api.security import auth_settings, authenticated, current_identity
 from app.api.validation import validate
 from app.database import get_db
@@ -20,20 +20,15 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 NOT_BLANK = Regex(r"\S")
 NAME_RULES = [MinLen(1), MaxLen(NAME_MAX_LENGTH), NOT_BLANK]
 PASSWORD_RULES = [MinLen(PASSWORD_MIN_LENGTH), MaxLen(PASSWORD_MAX_LENGTH), NOT_BLANK]
-USER = {
-    "title": "User",
-    "type": "object",
-    "required": ["id", "email", "name", "role", "created_at", "updated_at"],
-    "additionalProperties": False,
-    "properties": {
-        "id": OBJECT_ID,
-        "email": {"type": "string"},
-        "name": {"type": "string"},
-        "role": {"enum": list(ROLES)},
-        "created_at": DATETIME,
-        "updated_at": DATETIME,
-    },
-}
+USER = object_schema(
+    "User",
+    id=OBJECT_ID,
+    email=STRING,
+    name=STRING,
+    role={"enum": list(ROLES)},
+    created_at=DATETIME,
+    updated_at=DATETIME,
+)
 
 
 @bp.get("/me")
