@@ -21,7 +21,6 @@ from app.request_log import RequestLogWriter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_KEY = "app.request_id"  # in the WSGI environ
-STARTED_KEY = "app.started"
 USER_ID_KEY = "app.user_id"  # set by @authenticated
 # Accept an upstream id only if it is short and cannot inject anything into logs or headers.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
