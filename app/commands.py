@@ -34,14 +34,15 @@ COMMAND_TIMEOUT_S = 3600
 @with_appcontext
 def db_init_command() -> None:
     """Create collections, validators, indexes and seed data (safe to run again)."""
+    db = get_db()
     with pymongo.timeout(COMMAND_TIMEOUT_S):
-        changes = init_db(get_db())
+        changes = init_db(db)
     for change in changes:
         click.echo(f"  {change}")
     if changes:
-        click.echo(f"db-init: {len(changes)} change(s) applied to database {get_db().name!r}.")
+        click.echo(f"db-init: {len(changes)} change(s) applied to database {db.name!r}.")
     else:
-        click.echo(f"db-init: nothing to change; database {get_db().name!r} is up to date.")
+        click.echo(f"db-init: nothing to change; database {db.name!r} is up to date.")
 
 
 @click.command("db-migrate", short_help="Apply pending schema migrations.")
