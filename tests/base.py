@@ -14,6 +14,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from app import create_app, embedded_mongo
+from app.commands import register_commands
 from controller.auth import AuthSettings
 from model.mongodb import Document, init_db
 from tests.utils.factories import PASSWORD, make_user
@@ -85,3 +86,12 @@ class ApiTestCase(DatabaseTestCase):
         if code is not None:
             self.assertEqual(error["code"], code)
         return error
+
+
+class CommandTestCase(ApiTestCase):
+    """Also give each test the project's flask commands and a CLI runner (`self.runner`)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        register_commands(self.app)
+        self.runner = self.app.test_cli_runner()

@@ -12,8 +12,7 @@ from openapi_spec_validator import validate as validate_spec
 from app import create_app
 from app.api.openapi import build_openapi, documented
 from app.api.validation import validate
-from app.commands import register_commands
-from tests.base import ApiTestCase, mongo_uri
+from tests.base import ApiTestCase, CommandTestCase, mongo_uri
 from tests.utils.openapi import ResponseMismatch
 
 
@@ -128,14 +127,12 @@ class SwaggerUiTest(ApiTestCase):
                 self.assertError(self.client.get(f"/docs/{name}"), 404)
 
 
-class OpenApiCommandTest(ApiTestCase):
+class OpenApiCommandTest(CommandTestCase):
     def test_flask_openapi_writes_the_document(self) -> None:
-        register_commands(self.app)
-        runner = self.app.test_cli_runner()
-        printed = runner.invoke(args=["openapi"])
+        printed = self.runner.invoke(args=["openapi"])
         self.assertEqual(printed.exit_code, 0, printed.output)
         self.assertEqual(json.loads(printed.output)["openapi"], "3.1.0")
         target = Path(tempfile.mkdtemp()) / "openapi.json"
-        written = runner.invoke(args=["openapi", "--output", str(target)])
+        written = self.runner.invoke(args=["openapi", "--output", str(target)])
         self.assertEqual(written.exit_code, 0, written.output)
         self.assertEqual(json.loads(target.read_text())["paths"].keys(), json.loads(printed.output)["paths"].keys())

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from app.commands import register_commands
-from tests.base import ApiTestCase
+from tests.base import CommandTestCase
 
 
-class DbInitCommandTest(ApiTestCase):
+class DbInitCommandTest(CommandTestCase):
     def setUp(self) -> None:
         super().setUp()
-        register_commands(self.app)
         self.db.client.drop_database(self.db.name)
-        self.runner = self.app.test_cli_runner()
 
     def test_db_init_creates_then_reports_nothing_to_change(self) -> None:
         first = self.runner.invoke(args=["db-init"])
@@ -32,12 +29,7 @@ class DbInitCommandTest(ApiTestCase):
         self.assertEqual(self.db.master_config.find_one({"_id": "author"})["value"], "Changed")
 
 
-class CreateAdminCommandTest(ApiTestCase):
-    def setUp(self) -> None:
-        super().setUp()
-        register_commands(self.app)
-        self.runner = self.app.test_cli_runner()
-
+class CreateAdminCommandTest(CommandTestCase):
     def test_create_admin_creates_account_after_prompting_for_password(self) -> None:
         result = self.runner.invoke(
             args=["create-admin", "Root@Example.com", "--name", "Root"], input="admin password\nadmin password\n"
@@ -62,12 +54,7 @@ class CreateAdminCommandTest(ApiTestCase):
         self.assertEqual(self.db.users.count_documents({}), 0)
 
 
-class DbMigrateCommandTest(ApiTestCase):
-    def setUp(self) -> None:
-        super().setUp()
-        register_commands(self.app)
-        self.runner = self.app.test_cli_runner()
-
+class DbMigrateCommandTest(CommandTestCase):
     def test_db_migrate_applies_then_reports_up_to_date(self) -> None:
         status = self.runner.invoke(args=["db-migrate", "--status"])
         self.assertEqual(status.exit_code, 0, status.output)
