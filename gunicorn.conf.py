@@ -26,7 +26,7 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 0)  # recycle workers after N reque
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 0)
 # Load the app once in the master: a configuration error stops start-up with one line, and workers
 # share the loaded code. Nothing connects at load time; each worker opens its own MongoDB client on
-# first use (app/database.py keys clients by process id), so no client ever crosses a fork.
+# first use (app/services/database.py keys clients by process id), so no client ever crosses a fork.
 preload_app = True
 # The app already logs every request as JSON; set GUNICORN_ACCESS_LOG=1 for gunicorn's own access log.
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "") not in ("", "0", "false") else None
@@ -38,7 +38,7 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="prome
 logconfig_dict: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "app.log.JsonFormatter"}},
+    "formatters": {"json": {"()": "app.services.json_logging.JsonFormatter"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
     # Gunicorn merges this dict into its defaults key by key, so the root logger must be given too.
     "root": {"level": "WARNING", "handlers": ["stdout"]},

@@ -9,7 +9,6 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from app import create_app
-from app.commands import register_commands
 from config import ConfigError
 
 # The flask command loads .env itself; gunicorn does not. Real environment variables win.
@@ -20,5 +19,3 @@ try:
 except ConfigError as error:
     # One readable line and a non-zero exit instead of a traceback.
     sys.exit(f"configuration error: {error}")
-
-register_commands(application)

@@ -11,9 +11,12 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import api, database, docs, log, middleware, ops, pages
-from app.api import errors
-from app.json_provider import OrjsonProvider
+from app import api, cli
+from app.http import errors, middleware, security
+from app.http.converters import ObjectIdConverter
+from app.http.json_provider import OrjsonProvider
+from app.services import database, json_logging
+from app.site import docs, ops, pages
 from config import get_config
 
 __version__ = "0.1.0"
@@ -40,17 +43,19 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     Raises `config.ConfigError` when a setting is missing or invalid.
     """
     config_class = get_config(config_name)
-    app = Flask(__name__, template_folder="asset", static_folder="asset/static")
+    app = Flask(__name__, template_folder="site/templates", static_folder="site/static")
     app.config.from_mapping(config_class.load(os.environ))
     app.config.update(overrides or {})
     config_class.init_app(app)
     app.json = OrjsonProvider(app)
     app.session_interface = StatelessSessions()
 
-    log.init_app(app)
+    json_logging.init_app(app)
     database.init_app(app)
     middleware.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
+    app.url_map.converters["objectid"] = ObjectIdConverter
     api.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(docs.bp)
@@ -67,4 +72,5 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
         # Trust exactly this many proxies; with none, X-Forwarded-For cannot spoof the client address.
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    cli.init_app(app)
     return app

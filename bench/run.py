@@ -33,10 +33,10 @@ import orjson
 from argon2 import PasswordHasher
 from pymongo import MongoClient
 
-from app.embedded_mongo import server_uri, start_server
 from bench import loadgen
 from controller.auth import AuthSettings, authenticate, login, signup
 from controller.post import create_post
+from dev.embedded_mongo import server_uri, start_server
 from model.mongodb import init_db
 
 ROOT = Path(__file__).resolve().parent.parent

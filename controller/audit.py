@@ -7,9 +7,9 @@ from typing import Any
 
 from pymongo.database import Database
 
-from model.mongodb import Log
+from model.mongodb import AuditLog
 
 
 def record_requests(db: Database, entries: Sequence[dict[str, Any]]) -> int:
     """Append request records (as the request log collects them) to the log; return how many were written."""
-    return Log(db).write_many("http.request", entries)
+    return AuditLog(db).write_many("http.request", entries)

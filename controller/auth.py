@@ -27,7 +27,7 @@ from pymongo.errors import DuplicateKeyError
 
 from controller.errors import Conflict, InvalidInput, Unauthorized
 from controller.serialize import public
-from model.mongodb import Document, Log, RevokedToken, User
+from model.mongodb import AuditLog, Document, RevokedToken, User
 from model.mongodb.user import ROLES
 
 ALGORITHM = "HS256"
@@ -116,7 +116,7 @@ def signup(db: Database, auth: AuthSettings, *, email: str, password: str, name:
         user = User(db).create(email=email, password_hash=auth.hasher.hash(password), name=name, role=role)
     except DuplicateKeyError:
         raise Conflict("An account with this email already exists.", code="email_taken") from None
-    Log(db).write("user.signed_up", detail={"user_id": str(user["_id"]), "role": role})
+    AuditLog(db).write("user.signed_up", detail={"user_id": str(user["_id"]), "role": role})
     return user
 
 
@@ -143,7 +143,7 @@ def refresh(db: Database, auth: AuthSettings, *, refresh_token: str) -> dict[str
     if not revocations.consume(f"sid:{claims['sid']}", expires_at=expires_at):
         # Used before: a replay. End the whole family so that the replayed and the legitimate chain both die.
         revocations.revoke(f"fam:{claims['fam']}", expires_at=expires_at)
-        Log(db).write("auth.refresh_reuse_detected", detail={"user_id": claims["sub"], "family": claims["fam"]})
+        AuditLog(db).write("auth.refresh_reuse_detected", detail={"user_id": claims["sub"], "family": claims["fam"]})
         raise Unauthorized("The refresh token has already been used.", code="token_revoked")
     _ensure_not_revoked(db, claims, keys=_family_keys(claims))
     user = User(db).get(ObjectId(claims["sub"]))

@@ -8,7 +8,7 @@ from pymongo.database import Database
 
 from controller.errors import NotFound
 from controller.serialize import public
-from model.mongodb import Log, MasterConfig
+from model.mongodb import AuditLog, MasterConfig
 
 AUTHOR_KEY = "author"
 
@@ -25,7 +25,7 @@ def set_author(db: Database, *, name: str, request_id: str | None = None, actor:
     """Change the author's name and record the change in the audit log."""
     settings = MasterConfig(db)
     before = settings.set_value(AUTHOR_KEY, name)
-    Log(db).write(
+    AuditLog(db).write(
         "author.updated",
         detail={"old": before["value"] if before else None, "new": name},
         request_id=request_id,
@@ -36,4 +36,4 @@ def set_author(db: Database, *, name: str, request_id: str | None = None, actor:
 
 def list_logs(db: Database, *, limit: int) -> list[dict[str, Any]]:
     """Return the newest `limit` log entries, newest first."""
-    return [public(entry, hidden=frozenset({"updated_at"})) for entry in Log(db).latest(limit)]
+    return [public(entry, hidden=frozenset({"updated_at"})) for entry in AuditLog(db).latest(limit)]

@@ -18,7 +18,7 @@ from controller.auth import (
     verify_password,
 )
 from controller.errors import Forbidden, InvalidInput, NotFound
-from model.mongodb import Log, User
+from model.mongodb import AuditLog, User
 
 
 def get_me(db: Database, identity: Identity) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def update_me(
         raise NotFound("The account no longer exists.")
     if password is not None:
         revoke_user_tokens(db, auth, identity.user_id)
-        Log(db).write("user.password_changed", detail={"user_id": str(identity.user_id)})
+        AuditLog(db).write("user.password_changed", detail={"user_id": str(identity.user_id)})
     return user_public(updated)
 
 
@@ -84,7 +84,7 @@ def create_admin(
         promoted = users.set_fields(existing["_id"], role="admin")
         if promoted is None:
             raise NotFound("The account no longer exists.")
-        Log(db).write("user.promoted", detail={"user_id": str(existing["_id"]), "role": "admin"})
+        AuditLog(db).write("user.promoted", detail={"user_id": str(existing["_id"]), "role": "admin"})
         return user_public(promoted), False
     if name is None or password is None:
         raise InvalidInput("A new admin account needs a name and a password.")

@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from app import create_app, embedded_mongo
-from app.commands import register_commands
+from app import create_app
 from controller.auth import AuthSettings
+from dev import embedded_mongo
 from model.mongodb import Document, init_db
 from tests.utils.factories import PASSWORD, make_user
 from tests.utils.openapi import ConformingClient
@@ -89,9 +89,8 @@ class ApiTestCase(DatabaseTestCase):
 
 
 class CommandTestCase(ApiTestCase):
-    """Also give each test the project's flask commands and a CLI runner (`self.runner`)."""
+    """Also give each test a CLI runner (`self.runner`) for the project's flask commands."""
 
     def setUp(self) -> None:
         super().setUp()
-        register_commands(self.app)
         self.runner = self.app.test_cli_runner()

@@ -20,8 +20,8 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.embedded_mongo import memory_server_uri
 from controller.auth import signup
+from dev.embedded_mongo import memory_server_uri
 from model.mongodb import init_db
 
 ROOT = Path(__file__).resolve().parent.parent

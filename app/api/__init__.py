@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from app.api import auth, posts, sample, security, users
-from app.api.converters import ObjectIdConverter
+from app.api import auth, posts, sample, users
 
 API_PREFIX = "/api/v1"
 # The blueprint module of every resource, mounted in this order.
@@ -20,8 +19,6 @@ RESOURCES = (
 
 def init_app(app: Flask) -> None:
     """Mount every API blueprint on `app`."""
-    app.url_map.converters["objectid"] = ObjectIdConverter
-    security.init_app(app)
     api = Blueprint("api", __name__, url_prefix=API_PREFIX)
     for module in RESOURCES:
         api.register_blueprint(module.bp)

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, url_for
 from flask_validation_extended import Json, MaxLen, MinLen, Regex
 
-from app.api.openapi import STRING, documented, object_schema
-from app.api.security import auth_settings, authenticated, current_identity, rate_limited
 from app.api.users import NAME_RULES, PASSWORD_RULES, USER
-from app.api.validation import validate
-from app.database import get_db
+from app.http.openapi import STRING, documented, object_schema
+from app.http.security import auth_settings, authenticated, current_identity, rate_limited
+from app.http.validation import validate
+from app.services.database import get_db
 from controller import auth
 from controller.auth import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
 

@@ -8,11 +8,11 @@ from bson import ObjectId
 from flask import Blueprint
 from flask_validation_extended import In, Json, List, Max, MaxLen, Min, MinLen, Query, Regex, Route
 
-from app.api.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
-from app.api.responses import created
-from app.api.security import authenticated, current_identity, optional_identity
-from app.api.validation import EachMatches, validate
-from app.database import get_db
+from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
+from app.http.responses import created
+from app.http.security import authenticated, current_identity, optional_identity
+from app.http.validation import EachMatches, validate
+from app.services.database import get_db
 from controller import post
 from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from model.mongodb.post import STATUSES

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, request
 from flask_validation_extended import Json, Max, MaxLen, Min, MinLen, Query, Strip
 
-from app.api.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
-from app.api.validation import validate
-from app.database import get_db
-from app.middleware import request_id
+from app.http.middleware import request_id
+from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
+from app.http.validation import validate
+from app.services.database import get_db
 from controller import calculator, sample
 
 bp = Blueprint("sample", __name__, url_prefix="/sample")

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint
 from flask_validation_extended import Json, MaxLen, MinLen, Regex
 
-from app.api.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
-from app.api.security import auth_settings, authenticated, current_identity
-from app.api.validation import validate
-from app.database import get_db
+from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
+from app.http.security import auth_settings, authenticated, current_identity
+from app.http.validation import validate
+from app.services.database import get_db
 from controller import user
 from controller.auth import NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from model.mongodb.user import ROLES

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
+from model.mongodb.audit_log import AuditLog
 from model.mongodb.base import Document, IndexConflict, Model, utcnow
-from model.mongodb.log import Log
 from model.mongodb.master_config import MasterConfig
 from model.mongodb.migration import AppliedMigration, MigrationLock
 from model.mongodb.post import Post
@@ -15,7 +15,7 @@ from model.mongodb.user import User
 
 # Every model that `flask db-init` sets up, in order.
 MODELS: tuple[type[Model], ...] = (
-    Log,
+    AuditLog,
     MasterConfig,
     User,
     RevokedToken,
@@ -43,9 +43,9 @@ def init_db(db: Database) -> list[str]:
 __all__ = [
     "MODELS",
     "AppliedMigration",
+    "AuditLog",
     "Document",
     "IndexConflict",
-    "Log",
     "MasterConfig",
     "MigrationLock",
     "Model",

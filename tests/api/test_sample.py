@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from controller.calculator import MAX_SAFE_INTEGER
-from model.mongodb import Log
+from model.mongodb import AuditLog
 from tests.base import ApiTestCase
 
 SAMPLE = "/api/v1/sample"
@@ -130,7 +130,7 @@ class LogsApiTest(ApiTestCase):
         self.assertNotIn("schema_version", items[0])
 
     def test_list_logs_defaults_to_twenty(self) -> None:
-        Log(self.db).write_many("test.event", [{"detail": {"n": n}} for n in range(25)])
+        AuditLog(self.db).write_many("test.event", [{"detail": {"n": n}} for n in range(25)])
         self.assertEqual(len(self.client.get(f"{SAMPLE}/logs").get_json()["items"]), 20)
 
     def test_list_logs_with_limit_out_of_range_is_400(self) -> None:

@@ -8,7 +8,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import WriteError
 
-from model.mongodb import MODELS, IndexConflict, Log, Model, init_db
+from model.mongodb import MODELS, AuditLog, IndexConflict, Model, init_db
 from tests.base import DatabaseTestCase
 
 
@@ -36,16 +36,16 @@ class ModelBaseTest(DatabaseTestCase):
                 self.assertLessEqual({index.document["name"] for index in model.indexes}, names)
 
     def test_ensure_collection_restores_changed_validator(self) -> None:
-        self.db.command("collMod", Log.collection_name, validator={})
-        self.assertEqual(Log.ensure_collection(self.db), ["updated validator of logs"])
+        self.db.command("collMod", AuditLog.collection_name, validator={})
+        self.assertEqual(AuditLog.ensure_collection(self.db), ["updated validator of logs"])
 
     def test_ensure_collection_updates_ttl_with_collmod(self) -> None:
         self.db.command("collMod", "logs", index={"name": "ttl_created_at", "expireAfterSeconds": 60})
-        changes = Log.ensure_collection(self.db)
+        changes = AuditLog.ensure_collection(self.db)
         self.assertEqual(len(changes), 1)
         self.assertIn("changed TTL", changes[0])
         ttl = self.db.logs.index_information()["ttl_created_at"]["expireAfterSeconds"]
-        self.assertEqual(ttl, Log.indexes[0].document["expireAfterSeconds"])
+        self.assertEqual(ttl, AuditLog.indexes[0].document["expireAfterSeconds"])
 
     def test_ensure_collection_refuses_index_with_other_keys(self) -> None:
         self.db.widgets.create_index([("other", ASCENDING)], name="name_unique")

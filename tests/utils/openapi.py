@@ -12,8 +12,8 @@ from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import TestResponse
 
-from app.api.openapi import _path
-from app.docs import openapi_document
+from app.http.openapi import _path
+from app.site.docs import openapi_document
 
 SPEC_URI = "urn:openapi"
 

@@ -1,0 +1,1 @@
+"""The web toolkit the API and the site share: errors, validation, OpenAPI, security, middleware."""

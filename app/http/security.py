@@ -1,0 +1,118 @@
+"""Authentication and rate limiting for views: the one auth decorator and the one rate-limit decorator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+from argon2 import PasswordHasher
+from flask import Flask, current_app, g, request
+
+from app.http.errors import BEARER_CHALLENGE, ApiError
+from app.http.middleware import USER_ID_KEY
+from app.services.database import get_db
+from config import ConfigError
+from controller import rate_limit
+from controller.auth import AuthSettings, Identity, authenticate
+from controller.errors import Forbidden
+
+View = TypeVar("View", bound=Callable[..., Any])
+MAX_TOKEN_LENGTH = 4096
+
+
+def init_app(app: Flask) -> None:
+    """Build the auth settings and rate-limit rules from the app's config."""
+    config = app.config
+    app.extensions["auth"] = AuthSettings(
+        secret_key=config["SECRET_KEY"] or "",
+        access_ttl=timedelta(seconds=config["ACCESS_TOKEN_TTL_S"]),
+        refresh_ttl=timedelta(seconds=config["REFRESH_TOKEN_TTL_S"]),
+        hasher=PasswordHasher(
+            time_cost=config["PASSWORD_HASH_TIME_COST"],
+            memory_cost=config["PASSWORD_HASH_MEMORY_KIB"],
+            parallelism=config["PASSWORD_HASH_PARALLELISM"],
+        ),
+    )
+    try:
+        app.extensions["rate_limits"] = {"auth": rate_limit.RateLimit.parse(config["RATELIMIT_AUTH"])}
+    except ValueError as error:
+        raise ConfigError(f"RATELIMIT_AUTH: {error}") from None
+
+
+def auth_settings() -> AuthSettings:
+    """Return the current app's auth settings."""
+    settings: AuthSettings = current_app.extensions["auth"]
+    return settings
+
+
+def current_identity() -> Identity:
+    """Return the caller's identity in a view protected by @authenticated()."""
+    identity: Identity | None = g.get("identity")
+    if identity is None:
+        raise RuntimeError("current_identity() needs a view decorated with @authenticated()")
+    return identity
+
+
+def optional_identity() -> Identity | None:
+    """Return the caller's identity in an @authenticated(optional=True) view, or None for anonymous."""
+    identity: Identity | None = g.get("identity")
+    return identity
+
+
+def _bearer_token() -> str | None:
+    """Return the token of an `Authorization: Bearer` header, None when there is no header."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise ApiError(
+            401, "Use an Authorization: Bearer <access token> header.", code="invalid_token", headers=BEARER_CHALLENGE
+        )
+    return token
+
+
+def authenticated(*, role: str | None = None, optional: bool = False) -> Callable[[View], View]:
+    """Require a valid access token (of `role`, when given); with `optional`, anonymous callers pass too."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = _bearer_token()
+            if token is None:
+                if not optional:
+                    raise ApiError(401, "Authentication is required.", code="missing_token", headers=BEARER_CHALLENGE)
+                g.identity = None
+            else:
+                identity = g.identity = authenticate(get_db(), auth_settings(), token)
+                request.environ[USER_ID_KEY] = str(identity.user_id)  # for the request log
+                if role is not None and identity.role != role:
+                    raise Forbidden(f"This needs the {role} role.", code="insufficient_role")
+            return view(*args, **kwargs)
+
+        wrapper.api_auth = {"role": role, "optional": optional}  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def rate_limited(scope: str) -> Callable[[View], View]:
+    """Count each call per client address against the `scope` rule; over the limit is a 429 with Retry-After."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_app.config["RATELIMIT_ENABLED"]:
+                rule = current_app.extensions["rate_limits"][scope]
+                wait = rate_limit.hit(get_db(), key=f"{scope}:{request.remote_addr}", rule=rule)
+                if wait is not None:
+                    raise ApiError(429, "Too many requests; slow down.", headers={"Retry-After": str(wait)})
+            return view(*args, **kwargs)
+
+        wrapper.api_rate_limit = scope  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

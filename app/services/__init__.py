@@ -1,0 +1,1 @@
+"""Process-wide services: the database client, logging, the request log and metrics."""

@@ -1,0 +1,104 @@
+"""The MongoDB connection: one client per process, created on first use."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from pymongo import MongoClient, uri_parser
+from pymongo.database import Database
+
+DEFAULT_DB_NAME = "app"
+
+_clients: dict[tuple[Any, ...], MongoClient] = {}
+_clients_lock = threading.Lock()
+
+
+def _client_for(uri: str, options: dict[str, Any]) -> MongoClient:
+    """Return this process's client for `uri`, creating it on first use.
+
+    The pid is part of the key: a client must never cross a fork (gunicorn workers), so a forked
+    child builds its own.
+    """
+    key = (os.getpid(), uri, tuple(sorted(options.items())))
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = MongoClient(uri, **options)
+    return client
+
+
+class Mongo:
+    """Give an app its database handle, resolving the server on first use."""
+
+    def __init__(self, app: Flask) -> None:
+        config = app.config
+        self._uri: str | None = config["MONGODB_URI"]
+        self._env = config["ENV_NAME"]
+        self._instance_dir = Path(app.instance_path)
+        self._db_name: str | None = config["MONGODB_DB"]
+        self._database: tuple[int, Database] | None = None
+        timeout = config["MONGODB_TIMEOUT_MS"]
+        self._options: dict[str, Any] = {
+            "tz_aware": True,
+            "connect": False,
+            "serverSelectionTimeoutMS": timeout,
+            "connectTimeoutMS": timeout,
+            # Client-side operation timeout: bounds every operation, retries included, so a request
+            # never hangs on a database that is down. Long jobs (migrations) widen it with pymongo.timeout().
+            "timeoutMS": timeout,
+            "w": _write_concern(config["MONGODB_WRITE_CONCERN"]),
+            "retryWrites": True,
+            "appname": config["APP_NAME"],
+        }
+
+    @property
+    def uri(self) -> str:
+        """Return the configured URI, or start (or reuse) the embedded server and return its URI."""
+        if self._uri is None:
+            # Production never gets here: its config refuses to load without MONGODB_URI.
+            # Imported here: the embedded server is a development tool, not part of the production image.
+            from dev import embedded_mongo
+
+            if self._env == "testing":
+                self._uri = embedded_mongo.memory_server_uri()
+            else:
+                self._uri = embedded_mongo.ensure_dev_server(self._instance_dir)
+        return self._uri
+
+    @property
+    def client(self) -> MongoClient:
+        """Return this process's client."""
+        return _client_for(self.uri, self._options)
+
+    @property
+    def db(self) -> Database:
+        """Return the app's database: MONGODB_DB, else the one named in the URI, else "app"."""
+        cached = self._database
+        if cached is not None and cached[0] == os.getpid():
+            return cached[1]
+        name = self._db_name or uri_parser.parse_uri(self.uri)["database"] or DEFAULT_DB_NAME
+        database = self.client[name]
+        self._database = (os.getpid(), database)  # one handle per process, like the client
+        return database
+
+
+def _write_concern(value: str) -> int | str:
+    """Accept "majority" or a number of nodes, as in a connection string's `w` option."""
+    return int(value) if value.isdigit() else value
+
+
+def init_app(app: Flask) -> None:
+    """Attach the database handle to `app`."""
+    app.extensions["mongo"] = Mongo(app)
+
+
+def get_db() -> Database:
+    """Return the current app's database."""
+    mongo: Mongo = current_app.extensions["mongo"]
+    return mongo.db

@@ -1,0 +1,44 @@
+"""Operational endpoints at the root: liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app
+
+from app.http.errors import ApiError
+from app.http.openapi import documented, object_schema
+from app.services import metrics
+from app.services.database import get_db
+from controller.health import check_ready
+
+bp = Blueprint("ops", __name__)
+
+HEALTH = object_schema("Health", status={"const": "ok"})
+READINESS = object_schema(
+    "Readiness", status={"const": "ready"}, database=object_schema(ping_ms={"type": "number", "minimum": 0})
+)
+
+
+@bp.get("/health")
+@documented(schema=HEALTH)
+def get_health() -> dict[str, Any]:
+    """Tell that the process is alive; touches no database, so a database outage never fails it."""
+    return {"status": "ok"}
+
+
+@bp.get("/ready")
+@documented(schema=READINESS, errors=[503])
+def get_readiness() -> dict[str, Any]:
+    """Tell that the app can serve: the database answers a ping within READY_TIMEOUT_MS (else 503)."""
+    return check_ready(get_db(), timeout_s=current_app.config["READY_TIMEOUT_MS"] / 1000)
+
+
+@bp.get("/metrics")
+@documented(schema={"type": "string"}, content_type="text/plain", errors=[404])
+def get_metrics() -> Response:
+    """Expose Prometheus metrics, summed over every gunicorn worker."""
+    if not current_app.config["METRICS_ENABLED"]:
+        raise ApiError(404, "Metrics are disabled.")
+    body, content_type = metrics.render()
+    return Response(body, content_type=content_type)

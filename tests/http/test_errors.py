@@ -1,0 +1,96 @@
+"""The error envelope and the request id, across HTTP, domain, database and unexpected errors."""
+
+from __future__ import annotations
+
+import time
+
+from flask_validation_extended import Route
+
+from app import create_app
+from app.http.validation import validate
+from app.services.database import get_db
+from tests.base import ApiTestCase
+
+
+class ErrorEnvelopeTest(ApiTestCase):
+    config_overrides = {"MAX_CONTENT_LENGTH": 1024}
+
+    def test_unknown_route_is_404_json(self) -> None:
+        for path in ("/nope", "/api/v1/nope", "/api/v2/sample/add"):
+            with self.subTest(path=path):
+                self.assertError(self.client.get(path), 404, "not_found")
+
+    def test_unknown_route_never_answers_html(self) -> None:
+        response = self.client.get("/nope", headers={"Accept": "text/html"})
+        self.assertEqual(response.mimetype, "application/json")
+        self.assertNotIn(b"<", response.data)
+
+    def test_wrong_method_is_405(self) -> None:
+        self.assertError(self.client.delete("/api/v1/sample/author"), 405, "method_not_allowed")
+
+    def test_oversized_body_is_413(self) -> None:
+        response = self.client.put("/api/v1/sample/author", json={"name": "x" * 5000})
+        self.assertError(response, 413, "payload_too_large")
+
+    def test_malformed_object_id_in_url_is_404(self) -> None:
+        @self.app.get("/things/<objectid:thing_id>")
+        @validate
+        def get_thing(thing_id=Route()):  # type: ignore[no-untyped-def]
+            return {"id": thing_id}
+
+        self.assertEqual(self.client.get("/things/" + "a" * 24).get_json(), {"id": "a" * 24})
+        for bad in ("123", "z" * 24, "a" * 25, "%00"):
+            with self.subTest(bad=bad):
+                self.assertError(self.client.get(f"/things/{bad}"), 404, "not_found")
+
+    def test_unexpected_exception_is_500_without_details(self) -> None:
+        @self.app.get("/boom")
+        def boom():  # type: ignore[no-untyped-def]
+            raise RuntimeError("secret internals")
+
+        with self.assertLogs(self.app.logger, "ERROR"):
+            response = self.client.get("/boom")
+        error = self.assertError(response, 500, "internal_error")
+        self.assertNotIn("secret", response.get_data(as_text=True))
+        self.assertNotIn("Traceback", response.get_data(as_text=True))
+        self.assertNotIn("secret", error["message"])
+
+
+class RequestIdTest(ApiTestCase):
+    def test_response_carries_generated_request_id(self) -> None:
+        first = self.client.get("/api/v1/sample/add?a=1&b=2").headers["X-Request-ID"]
+        second = self.client.get("/api/v1/sample/add?a=1&b=2").headers["X-Request-ID"]
+        self.assertRegex(first, r"^[0-9a-f]{32}$")
+        self.assertNotEqual(first, second)
+
+    def test_valid_incoming_request_id_is_echoed(self) -> None:
+        response = self.client.get("/nope", headers={"x-request-id": "abc-123.DEF:9"})
+        self.assertEqual(response.headers["X-Request-ID"], "abc-123.DEF:9")
+        self.assertEqual(response.get_json()["error"]["request_id"], "abc-123.DEF:9")
+
+    def test_invalid_incoming_request_id_is_replaced(self) -> None:
+        for bad in ("has space", "x" * 200, "<script>", "-leading-dash", "new\\nline"):
+            with self.subTest(bad=bad):
+                response = self.client.get("/api/v1/sample/add?a=1&b=2", headers={"X-Request-ID": bad})
+                self.assertRegex(response.headers["X-Request-ID"], r"^[0-9a-f]{32}$")
+
+
+class DatabaseDownTest(ApiTestCase):
+    def test_request_needing_unreachable_database_is_503_fast(self) -> None:
+        # Port 1 on loopback refuses connections: the database is "down".
+        app = create_app(
+            "testing",
+            {"MONGODB_URI": "mongodb://127.0.0.1:1/?directConnection=true", "MONGODB_TIMEOUT_MS": 300},
+        )
+        client = app.test_client()
+        started = time.monotonic()
+        with self.assertLogs(app.logger, "WARNING"):
+            response = client.get("/api/v1/sample/author")
+        self.assertLess(time.monotonic() - started, 3)
+        self.assertError(response, 503, "service_unavailable")
+        self.assertEqual(response.headers["Retry-After"], "5")
+        self.assertEqual(client.get("/api/v1/sample/add?a=1&b=2").status_code, 200)
+
+    def test_get_db_returns_the_configured_database(self) -> None:
+        with self.app.app_context():
+            self.assertEqual(get_db().name, self.db.name)

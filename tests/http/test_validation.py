@@ -1,0 +1,86 @@
+"""The wrapper around flask-validation-extended, on views defined here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_validation_extended import Header, In, Json, List, Max, Min, Query
+
+from app.http.validation import validate
+from tests.base import ApiTestCase
+
+
+class ValidationWrapperTest(ApiTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+
+        @self.app.post("/echo")
+        @validate
+        def echo(
+            count: int = Json(int, rules=[Min(0), Max(10)]),
+            tags: list = Json(List(str), optional=True),
+            mode: str = Json(str, default="fast", rules=[In(["fast", "slow"])]),
+            token: str = Header("X-Api-Token"),
+            page: int = Query(int, default=1),
+        ) -> dict[str, Any]:
+            return {"count": count, "tags": tags, "mode": mode, "token": token, "page": page}
+
+    def post(self, body: Any, **headers: str) -> Any:
+        return self.client.post("/echo", json=body, headers={"X-Api-Token": "t", **headers})
+
+    def test_valid_input_reaches_view_with_defaults(self) -> None:
+        response = self.post({"count": 3})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.get_json(), {"count": 3, "tags": None, "mode": "fast", "token": "t", "page": 1})
+
+    def test_header_names_are_case_insensitive(self) -> None:
+        for name in ("x-api-token", "X-API-TOKEN", "x-Api-token"):
+            with self.subTest(name=name):
+                response = self.client.post("/echo", json={"count": 1}, headers={name: "abc"})
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.get_json()["token"], "abc")
+
+    def test_missing_header_is_400(self) -> None:
+        response = self.client.post("/echo", json={"count": 1})
+        error = self.assertError(response, 400, "validation_error")
+        self.assertIn("token", error["fields"])
+
+    def test_boolean_is_not_an_integer(self) -> None:
+        error = self.assertError(self.post({"count": True}), 400, "validation_error")
+        self.assertIn("count", error["fields"])
+
+    def test_float_and_string_are_not_integers(self) -> None:
+        for value in (1.5, "3", [3], {"$gt": 0}):
+            with self.subTest(value=value):
+                self.assertError(self.post({"count": value}), 400, "validation_error")
+
+    def test_huge_json_integer_is_rejected(self) -> None:
+        raw = '{"count": 123456789012345678901234567890}'
+        response = self.client.post("/echo", data=raw, content_type="application/json", headers={"X-Api-Token": "t"})
+        error = self.assertError(response, 400, "validation_error")
+        self.assertIn("count", error["fields"])
+
+    def test_rule_violations_and_wrong_item_types_are_reported_together(self) -> None:
+        error = self.assertError(self.post({"count": 11, "tags": ["a", 1], "mode": "warp"}), 400)
+        self.assertEqual(set(error["fields"]), {"count", "tags", "mode"})
+
+    def test_unknown_fields_are_rejected_not_ignored(self) -> None:
+        error = self.assertError(self.post({"count": 1, "owner": "me", "_id": "x"}), 400, "validation_error")
+        self.assertEqual(set(error["fields"]), {"owner", "_id"})
+        self.assertEqual(error["fields"]["owner"], "Unknown field.")
+
+    def test_json_content_type_with_charset_is_accepted(self) -> None:
+        response = self.client.post(
+            "/echo",
+            data='{"count": 2}',
+            content_type="application/json; charset=utf-8",
+            headers={"X-Api-Token": "t"},
+        )
+        self.assertEqual(response.status_code, 200)
+
+    def test_view_with_undeclared_parameter_is_refused_at_definition(self) -> None:
+        with self.assertRaises(TypeError):
+
+            @validate
+            def broken(value):  # type: ignore[no-untyped-def]
+                return value

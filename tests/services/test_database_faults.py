@@ -1,0 +1,141 @@
+"""Faults: the database stops under a running gunicorn, then comes back.
+
+This starts a database server of its own (durable, on disk) and `gunicorn manage:application` with two
+workers in production mode, then kills the database with SIGKILL in the middle of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pymongo import MongoClient
+
+from dev import embedded_mongo
+from model.mongodb import init_db
+
+ROOT = Path(__file__).resolve().parents[2]
+WRITES = 20
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _call(url: str, method: str = "GET", body: Any = None) -> tuple[int, dict[str, Any], float]:
+    """Send a request; return the status, the JSON body and the seconds it took."""
+    data = orjson.dumps(body) if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    return status, orjson.loads(raw), time.monotonic() - started
+
+
+class DatabaseOutageTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="faults-"))
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.db_port = _free_port()
+        self.database = self.start_database()
+        self.uri = f"mongodb://127.0.0.1:{self.db_port}/faults?directConnection=true"
+        with MongoClient(self.uri) as client:
+            init_db(client.faults)
+        self.app_port = _free_port()
+        env = {
+            **os.environ,
+            "FLASK_CONFIG": "production",
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "MONGODB_URI": self.uri,
+            "GUNICORN_BIND": f"127.0.0.1:{self.app_port}",
+            "GUNICORN_WORKERS": "2",
+            "LOG_REQUESTS": "false",
+            "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics"),
+        }
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.server = subprocess.Popen(
+            [str(gunicorn), "manage:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.addCleanup(self.stop_gunicorn)
+        self.base = f"http://127.0.0.1:{self.app_port}"
+        self.wait_until(lambda: self.try_status("/health") == 200, "gunicorn did not start")
+
+    def start_database(self) -> subprocess.Popen:
+        log = open(self.workdir / "db.log", "ab")  # noqa: SIM115 (kept open for the server's lifetime)
+        self.addCleanup(log.close)
+        process, _ = embedded_mongo.start_server(str(self.workdir / "data"), log, durable=True, port=self.db_port)
+        self.addCleanup(lambda: process.poll() is None and (process.terminate(), process.wait(10)))
+        return process
+
+    def stop_gunicorn(self) -> None:
+        os.killpg(self.server.pid, signal.SIGTERM)
+        self.server.wait(30)
+
+    def try_status(self, path: str) -> int | None:
+        try:
+            return _call(self.base + path)[0]
+        except OSError:
+            return None
+
+    def wait_until(self, condition: Any, message: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                self.fail(message)
+            time.sleep(0.1)
+
+    def worker_pids(self) -> set[int]:
+        children = Path(f"/proc/{self.server.pid}/task/{self.server.pid}/children").read_text().split()
+        return {int(pid) for pid in children}
+
+    def test_outage_answers_503_fast_keeps_workers_and_recovers_without_losing_writes(self) -> None:
+        for index in range(WRITES):
+            status, _, _ = _call(f"{self.base}/api/v1/sample/author", "PUT", {"name": f"writer {index}"})
+            self.assertEqual(status, 200)
+        workers = self.worker_pids()
+        self.assertEqual(len(workers), 2)
+
+        self.database.send_signal(signal.SIGKILL)
+        self.database.wait()
+
+        for _ in range(4):  # enough requests to reach both workers
+            status, body, seconds = _call(f"{self.base}/api/v1/sample/author")
+            self.assertEqual(status, 503)
+            self.assertEqual(body["error"]["code"], "service_unavailable")
+            self.assertLess(seconds, 4.0, "a request must not hang on a dead database")
+        status, body, _ = _call(f"{self.base}/ready")
+        self.assertEqual((status, body["error"]["status"]), (503, 503))
+        self.assertEqual(_call(f"{self.base}/health")[0], 200)
+        self.assertEqual(_call(f"{self.base}/api/v1/sample/add?a=1&b=2")[1], {"result": 3})
+        self.assertEqual(self.worker_pids(), workers, "workers must stay up")
+
+        self.database = self.start_database()
+        self.wait_until(lambda: self.try_status("/ready") == 200, "the app did not recover")
+        status, body, _ = _call(f"{self.base}/api/v1/sample/author")
+        self.assertEqual((status, body["name"]), (200, f"writer {WRITES - 1}"))
+        self.assertEqual(self.worker_pids(), workers)
+        with MongoClient(self.uri) as client:
+            self.assertEqual(client.faults.logs.count_documents({"event": "author.updated"}), WRITES)

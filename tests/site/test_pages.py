@@ -1,0 +1,62 @@
+"""The landing page and the README page."""
+
+from __future__ import annotations
+
+import re
+
+from app import __version__
+from app.site import pages
+from tests.base import ApiTestCase
+
+
+class LandingPageTest(ApiTestCase):
+    def test_landing_page_shows_name_version_environment_and_links(self) -> None:
+        response = self.client.get("/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.mimetype, "text/html")
+        html = response.get_data(as_text=True)
+        for text in ("Flask MongoDB API", f"v{__version__}", "testing", 'href="/docs"', 'href="/health"'):
+            with self.subTest(text=text):
+                self.assertIn(text, html)
+
+    def test_landing_page_links_every_readme_section_to_an_existing_anchor(self) -> None:
+        html = self.client.get("/").get_data(as_text=True)
+        anchors = re.findall(r'href="/readme#([^"]+)"', html)
+        self.assertIn("quick-start", anchors)
+        self.assertIn("configuration", anchors)
+        readme = self.client.get("/readme").get_data(as_text=True)
+        for anchor in anchors:
+            with self.subTest(anchor=anchor):
+                self.assertIn(f'id="{anchor}"', readme)
+
+    def test_pages_use_no_javascript_and_no_external_assets(self) -> None:
+        for path in ("/", "/readme"):
+            with self.subTest(path=path):
+                response = self.client.get(path)
+                html = response.get_data(as_text=True)
+                self.assertNotIn("<script", html)
+                self.assertIsNone(re.search(r'src="https?://|<link[^>]+href="https?://', html))
+                policy = response.headers["Content-Security-Policy"]
+                self.assertIn("style-src 'self'", policy)
+                self.assertNotIn("script-src", policy)
+        self.assertEqual(self.client.get("/static/style.css").status_code, 200)
+
+    def test_readme_renders_tables_and_code(self) -> None:
+        html = self.client.get("/readme").get_data(as_text=True)
+        self.assertIn("<table>", html)
+        self.assertIn("<pre><code", html)
+
+    def test_readme_missing_from_deployment_is_404(self) -> None:
+        original = pages.README
+        pages.readme.cache_clear()
+        pages.README = original.with_name("NO-SUCH-README.md")
+        self.addCleanup(pages.readme.cache_clear)
+        self.addCleanup(setattr, pages, "README", original)
+        self.assertError(self.client.get("/readme"), 404)
+        self.assertEqual(self.client.get("/").status_code, 200)
+
+    def test_slug_matches_github_anchors(self) -> None:
+        self.assertEqual(
+            pages.slug("The database: real MongoDB, or an embedded one"), "the-database-real-mongodb-or-an-embedded-one"
+        )
+        self.assertEqual(pages.slug("Users and authentication"), "users-and-authentication")
