@@ -73,6 +73,34 @@ class Config:
     # Per client address, on signup and login; counted in MongoDB so that every worker and host shares it.
     RATELIMIT_ENABLED = True
     RATELIMIT_AUTH = "10/minute"
+    # Per client address, on the endpoints that send mail (password reset, verification, e-mail change).
+    RATELIMIT_MAIL = "5/minute"
+
+    # Accounts: login refuses addresses not yet verified; lifetimes of the tokens sent by mail.
+    REQUIRE_VERIFIED_EMAIL = False
+    EMAIL_VERIFICATION_TTL_S = 48 * 3600
+    EMAIL_CHANGE_TTL_S = 24 * 3600
+    # The frontend's URL: links in mails point there (e.g. {PUBLIC_BASE_URL}/reset-password?token=...).
+    PUBLIC_BASE_URL = "http://localhost:5000"
+
+    # Mail (the names Flask-Mail uses). Without MAIL_SERVER, development writes each message to
+    # MAIL_OUTBOX_DIR (default instance/mail) as an .eml file; production refuses to start.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Flask MongoDB API <no-reply@localhost>"
+    MAIL_TIMEOUT_S = 10.0
+    MAIL_OUTBOX_DIR: str | None = None
+
+    # Background jobs (Celery). Default broker: the app's MongoDB (kombu's MongoDB transport, with a
+    # visibility timeout); set a redis:// or amqp:// URL to use Redis or RabbitMQ instead.
+    CELERY_BROKER_URL: str | None = None
+    CELERY_VISIBILITY_TIMEOUT_S = 3600.0  # an unacknowledged job is handed out again after this long
+    CELERY_POLL_INTERVAL_S = 0.2  # how often an idle worker polls the MongoDB broker
+    WORKER_CONCURRENCY = 2
 
     LOG_LEVEL = "INFO"
     ERROR_LOG_PATH: str | None = None
@@ -140,7 +168,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def init_app(cls, app: Flask) -> None:
-        """Refuse to start without a real SECRET_KEY and a MONGODB_URI."""
+        """Refuse to start without a real SECRET_KEY, a MONGODB_URI and a MAIL_SERVER."""
         secret = app.config.get("SECRET_KEY")
         if not secret or secret in PLACEHOLDER_SECRETS:
             raise ConfigError("SECRET_KEY must be set to a random value in production")
@@ -148,6 +176,8 @@ class ProductionConfig(Config):
             raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in production")
         if not app.config.get("MONGODB_URI"):
             raise ConfigError("MONGODB_URI must be set in production")
+        if not app.config.get("MAIL_SERVER"):
+            raise ConfigError("MAIL_SERVER must be set in production")
 
 
 config: dict[str, type[Config]] = {

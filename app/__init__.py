@@ -15,7 +15,7 @@ from app import api, cli
 from app.http import errors, middleware, security
 from app.http.converters import ObjectIdConverter
 from app.http.json_provider import OrjsonProvider
-from app.services import database, json_logging
+from app.services import database, jobs, json_logging, mail
 from app.site import docs, ops, pages
 from config import get_config
 
@@ -52,6 +52,8 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
 
     json_logging.init_app(app)
     database.init_app(app)
+    mail.init_app(app)
+    jobs.init_app(app)
     middleware.init_app(app)
     errors.init_app(app)
     security.init_app(app)

@@ -25,7 +25,7 @@ from bson.errors import InvalidId
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from controller.errors import Conflict, InvalidInput, Unauthorized
+from controller.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from controller.serialize import public
 from model.mongodb import AuditLog, Document, RevokedToken, User
 from model.mongodb.user import ROLES
@@ -49,6 +49,7 @@ class AuthSettings:
     access_ttl: timedelta
     refresh_ttl: timedelta
     hasher: PasswordHasher
+    require_verified_email: bool = False
 
     @cached_property
     def dummy_hash(self) -> str:
@@ -73,7 +74,7 @@ class Identity:
 
 def user_public(user: Document) -> dict[str, Any]:
     """Return a user as the API shows it: never the password hash."""
-    return public(user, hidden=frozenset({"password_hash"}))
+    return {**public(user, hidden=frozenset({"password_hash"})), "email_verified": bool(user.get("email_verified"))}
 
 
 def normalize_email(raw: str) -> str:
@@ -130,6 +131,8 @@ def login(db: Database, auth: AuthSettings, *, email: str, password: str) -> dic
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     if not verify_password(auth, user["password_hash"], password):
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    if auth.require_verified_email and not user.get("email_verified"):
+        raise Forbidden("Verify your email address first: follow the link mailed to you.", code="email_not_verified")
     if auth.hasher.check_needs_rehash(user["password_hash"]):
         users.set_fields(user["_id"], password_hash=auth.hasher.hash(password))
     return _issue_tokens(auth, user, family_id=secrets.token_urlsafe(16))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from app.api import auth, posts, sample, users
+from app.api import account, auth, posts, sample, users
 
 API_PREFIX = "/api/v1"
 # The blueprint module of every resource, mounted in this order.
@@ -12,6 +12,7 @@ RESOURCES = (
     sample,
     auth,
     users,
+    account,
     posts,
     # flask scaffold adds new resources above this line
 )

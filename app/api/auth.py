@@ -12,7 +12,8 @@ from app.http.openapi import STRING, documented, object_schema
 from app.http.security import auth_settings, authenticated, current_identity, rate_limited
 from app.http.validation import validate
 from app.services.database import get_db
-from controller import auth
+from app.services.jobs import get_jobs
+from controller import account, auth
 from controller.auth import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -38,13 +39,13 @@ def create_account(
     password: str = Json(str, rules=PASSWORD_RULES),
     name: str = Json(str, rules=NAME_RULES),
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Create an account; the email is trimmed, lower-cased and must be unused."""
-    user = auth.signup(get_db(), auth_settings(), email=email, password=password, name=name)
+    """Create an account and mail a link that verifies its address; the email is trimmed, lower-cased, unused."""
+    user = account.register(get_db(), auth_settings(), get_jobs(), email=email, password=password, name=name)
     return auth.user_public(user), 201, {"Location": url_for("api.users.get_me")}
 
 
 @bp.post("/login")
-@documented(schema=TOKENS, errors=[401])
+@documented(schema=TOKENS, errors=[401, 403])
 @rate_limited("auth")
 @validate
 def create_tokens(

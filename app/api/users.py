@@ -26,6 +26,7 @@ USER = object_schema(
     email=STRING,
     name=STRING,
     role={"enum": list(ROLES)},
+    email_verified={"type": "boolean"},
     created_at=DATETIME,
     updated_at=DATETIME,
 )

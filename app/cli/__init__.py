@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import accounts, database, develop
+from app.cli import accounts, database, develop, worker
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         accounts.create_admin_command,
         develop.openapi_command,
         develop.test_command,
+        worker.worker_command,
     ]
     if app.config["ENV_NAME"] != "production":
         commands += [develop.scaffold_command, database.db_server_group]

@@ -34,11 +34,14 @@ def init_app(app: Flask) -> None:
             memory_cost=config["PASSWORD_HASH_MEMORY_KIB"],
             parallelism=config["PASSWORD_HASH_PARALLELISM"],
         ),
+        require_verified_email=config["REQUIRE_VERIFIED_EMAIL"],
     )
     try:
-        app.extensions["rate_limits"] = {"auth": rate_limit.RateLimit.parse(config["RATELIMIT_AUTH"])}
+        app.extensions["rate_limits"] = {
+            scope: rate_limit.RateLimit.parse(config[f"RATELIMIT_{scope.upper()}"]) for scope in ("auth", "mail")
+        }
     except ValueError as error:
-        raise ConfigError(f"RATELIMIT_AUTH: {error}") from None
+        raise ConfigError(f"RATELIMIT_AUTH/RATELIMIT_MAIL: {error}") from None
 
 
 def auth_settings() -> AuthSettings:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from flask import Blueprint, Response, current_app
+from pymongo.errors import PyMongoError
 
 from app.http.errors import ApiError
 from app.http.openapi import documented, object_schema
-from app.services import metrics
+from app.services import jobs, metrics
 from app.services.database import get_db
 from controller.health import check_ready
 
@@ -41,4 +43,6 @@ def get_metrics() -> Response:
     if not current_app.config["METRICS_ENABLED"]:
         raise ApiError(404, "Metrics are disabled.")
     body, content_type = metrics.render()
+    with suppress(PyMongoError):  # the database is away: serve the process's own metrics anyway
+        body += jobs.exposition(get_db())
     return Response(body, content_type=content_type)

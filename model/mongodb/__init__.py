@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
+from model.mongodb.account_token import AccountToken
 from model.mongodb.audit_log import AuditLog
 from model.mongodb.base import Document, IndexConflict, Model, utcnow
+from model.mongodb.job_stat import JobStat
 from model.mongodb.master_config import MasterConfig
 from model.mongodb.migration import AppliedMigration, MigrationLock
 from model.mongodb.post import Post
 from model.mongodb.rate_limit import RateLimitCounter
 from model.mongodb.revoked_token import RevokedToken
+from model.mongodb.sent_mail import SentMail
 from model.mongodb.user import User
 
 # Every model that `flask db-init` sets up, in order.
@@ -21,6 +24,9 @@ MODELS: tuple[type[Model], ...] = (
     RevokedToken,
     RateLimitCounter,
     Post,
+    AccountToken,
+    SentMail,
+    JobStat,
     AppliedMigration,
     MigrationLock,
     # flask scaffold adds new models above this line
@@ -42,16 +48,19 @@ def init_db(db: Database) -> list[str]:
 
 __all__ = [
     "MODELS",
+    "AccountToken",
     "AppliedMigration",
     "AuditLog",
     "Document",
     "IndexConflict",
+    "JobStat",
     "MasterConfig",
     "MigrationLock",
     "Model",
     "Post",
     "RateLimitCounter",
     "RevokedToken",
+    "SentMail",
     "User",
     "init_db",
     "ping",
