@@ -17,8 +17,11 @@ $(INSTALLED): requirements/base.txt requirements/prod.txt requirements/dev.txt
 
 install: $(INSTALLED) ## Create .venv and install the development requirements
 
-run: $(INSTALLED) ## Initialise the database, then start the development server on http://127.0.0.1:5000
+run: $(INSTALLED) ## Initialise the database, then start the development server on :5000 and a job worker
 	$(BIN)/flask db-init
+	@# Ctrl-C stops both: the worker finishes its running job, unfinished jobs stay queued in MongoDB.
+	@$(BIN)/flask worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --debug $(ARGS)
 
 test: $(INSTALLED) ## Run the test suite (flask test); ARGS=tests.api.test_sample runs one module

@@ -151,6 +151,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_MEMORY_KIB = 1024
     PASSWORD_HASH_PARALLELISM = 1
     RATELIMIT_AUTH = "1000/minute"
+    RATELIMIT_MAIL = "1000/minute"
     LOG_LEVEL = "ERROR"  # keep test output readable; tests that check logs capture them
 
     @classmethod

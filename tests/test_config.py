@@ -49,7 +49,10 @@ class ConfigLoadTest(unittest.TestCase):
 
 class ProductionConfigTest(unittest.TestCase):
     def build(self, **settings: object) -> None:
-        create_app("production", {"SECRET_KEY": GOOD_SECRET, "MONGODB_URI": "mongodb://db", **settings})
+        create_app(
+            "production",
+            {"SECRET_KEY": GOOD_SECRET, "MONGODB_URI": "mongodb://db", "MAIL_SERVER": "smtp.test", **settings},
+        )
 
     def test_production_starts_with_real_secret_and_uri(self) -> None:
         self.build()
@@ -63,10 +66,15 @@ class ProductionConfigTest(unittest.TestCase):
         with self.assertRaisesRegex(ConfigError, "MONGODB_URI"):
             self.build(MONGODB_URI=None)
 
+    def test_production_refuses_missing_mail_server(self) -> None:
+        with self.assertRaisesRegex(ConfigError, "MAIL_SERVER"):
+            self.build(MAIL_SERVER=None)
+
 
 class EntryPointTest(unittest.TestCase):
     def run_manage(self, **env: str) -> subprocess.CompletedProcess[str]:
-        clean = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "MONGODB_URI"}}
+        unset = {"SECRET_KEY", "MONGODB_URI", "MAIL_SERVER"}
+        clean = {key: value for key, value in os.environ.items() if key not in unset}
         return subprocess.run(
             [sys.executable, "-c", "import manage"],
             cwd=ROOT,
@@ -87,6 +95,11 @@ class EntryPointTest(unittest.TestCase):
         result = self.run_manage(FLASK_CONFIG="production", SECRET_KEY=GOOD_SECRET)
         self.assertEqual(result.returncode, 1)
         self.assertIn("MONGODB_URI", result.stderr)
+
+    def test_import_manage_in_production_names_missing_mail_server(self) -> None:
+        result = self.run_manage(FLASK_CONFIG="production", SECRET_KEY=GOOD_SECRET, MONGODB_URI="mongodb://db")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.strip(), "configuration error: MAIL_SERVER must be set in production")
 
     def test_import_manage_needs_no_environment(self) -> None:
         result = self.run_manage()

@@ -72,8 +72,9 @@ class Mailer:
         message["To"] = to
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2].strip("> ") or None)
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
+        # 8bit, not quoted-printable: links stay whole in the source (grep-able .eml files, simple tests).
+        message.set_content(text, cte="8bit")
+        message.add_alternative(html, subtype="html", cte="8bit")
         return message
 
     def send(self, *, to: str, template: str, context: Mapping[str, Any]) -> None:

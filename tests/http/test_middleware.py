@@ -40,7 +40,7 @@ class SecurityHeadersTest(ApiTestCase):
                 self.assertIn("frame-ancestors 'none'", self.client.get(path).headers["Content-Security-Policy"])
 
     def test_production_adds_hsts(self) -> None:
-        app = create_app("production", {"SECRET_KEY": "s" * 40, "MONGODB_URI": mongo_uri()})
+        app = create_app("production", {"SECRET_KEY": "s" * 40, "MONGODB_URI": mongo_uri(), "MAIL_SERVER": "smtp.test"})
         response = app.test_client().get("/health")
         self.assertIn("max-age=", response.headers["Strict-Transport-Security"])
 

@@ -65,6 +65,7 @@ class DatabaseOutageTest(unittest.TestCase):
             "FLASK_CONFIG": "production",
             "SECRET_KEY": secrets.token_urlsafe(40),
             "MONGODB_URI": self.uri,
+            "MAIL_SERVER": "127.0.0.1",
             "GUNICORN_BIND": f"127.0.0.1:{self.app_port}",
             "GUNICORN_WORKERS": "2",
             "LOG_REQUESTS": "false",
