@@ -59,6 +59,7 @@ class ApiTestCase(DatabaseTestCase):
         self.app = create_app("testing", overrides)
         self.app.test_client_class = ConformingClient  # every response is checked against the OpenAPI document
         self.client = self.app.test_client()
+        self.addCleanup(self.app.extensions["jobs"].close)  # the broker connection of any job queued
         self.auth: AuthSettings = self.app.extensions["auth"]
 
     def make_user(self, *, role: str = "user", **fields: Any) -> Document:

@@ -20,7 +20,7 @@ class SignupApiTest(ApiTestCase):
         )
         self.assertEqual(response.status_code, 201, response.get_data(as_text=True))
         body = response.get_json()
-        self.assertEqual(set(body), {"id", "email", "name", "role", "created_at", "updated_at"})
+        self.assertEqual(set(body), {"id", "email", "name", "role", "email_verified", "created_at", "updated_at"})
         self.assertEqual((body["email"], body["name"], body["role"]), ("ada@example.com", "Ada", "user"))
         self.assertTrue(response.headers["Location"].endswith("/api/v1/users/me"))
         stored = self.db.users.find_one({"email": "ada@example.com"})
