@@ -62,6 +62,10 @@ class Config:
     MONGODB_DB: str | None = None  # wins over the database named in the URI; default "app"
     MONGODB_TIMEOUT_MS = 2000  # budget of one database operation, server selection and retries included
     MONGODB_WRITE_CONCERN = "majority"
+    # Circuit breaker: after this many consecutive "unreachable" failures a worker answers 503 at once,
+    # and pings the server in the background once per probe interval until it answers.
+    MONGODB_BREAKER_THRESHOLD = 1
+    MONGODB_BREAKER_PROBE_MS = 500
 
     # Tokens: short-lived access tokens, long-lived single-use refresh tokens.
     ACCESS_TOKEN_TTL_S = 900

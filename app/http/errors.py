@@ -14,6 +14,8 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from werkzeug.exceptions import HTTPException
 
 from app.http.middleware import request_id
+from app.services import database
+from app.services.circuit_breaker import DatabaseUnavailable
 from controller.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized, Unprocessable
 
 CODES = {
@@ -30,6 +32,7 @@ CODES = {
     500: "internal_error",
     503: "service_unavailable",
 }
+DATABASE_UNAVAILABLE = "database_unavailable"
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
     Unauthorized: 401,
@@ -103,11 +106,26 @@ def _handle_domain(exc: DomainError) -> Response:
 
 
 def _handle_database(exc: Exception) -> Response:
-    """Answer 503 when the database cannot be reached in time; any other database error is a 500."""
+    """Answer 503 when the database cannot be reached in time (counted by the breaker); otherwise a 500."""
     if isinstance(exc, ConnectionFailure) or (isinstance(exc, PyMongoError) and exc.timeout):
         current_app.logger.warning("database unavailable: %s", exc)
-        return error_response(503, "The database is unavailable; try again shortly.", headers={"Retry-After": "5"})
+        database.record_failure()
+        return _database_unavailable(current_app.extensions["mongo"].breaker.retry_after)
     return _handle_unexpected(exc)
+
+
+def _handle_breaker(exc: DatabaseUnavailable) -> Response:
+    """Answer 503 at once while the database circuit breaker is open."""
+    return _database_unavailable(exc.retry_after)
+
+
+def _database_unavailable(retry_after: int) -> Response:
+    return error_response(
+        503,
+        "The database is unavailable; try again shortly.",
+        code=DATABASE_UNAVAILABLE,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def _handle_unexpected(exc: Exception) -> Response:
@@ -121,4 +139,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(DomainError, _handle_domain)
     app.register_error_handler(PyMongoError, _handle_database)
+    app.register_error_handler(DatabaseUnavailable, _handle_breaker)
     app.register_error_handler(Exception, _handle_unexpected)

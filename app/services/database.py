@@ -7,9 +7,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+import pymongo
+from flask import Flask, current_app, g
 from pymongo import MongoClient, uri_parser
 from pymongo.database import Database
+
+from app.services.circuit_breaker import CircuitBreaker
+from model.mongodb import ping
 
 DEFAULT_DB_NAME = "app"
 
@@ -56,6 +60,12 @@ class Mongo:
             "retryWrites": True,
             "appname": config["APP_NAME"],
         }
+        self.breaker = CircuitBreaker(
+            threshold=config["MONGODB_BREAKER_THRESHOLD"],
+            interval_s=config["MONGODB_BREAKER_PROBE_MS"] / 1000,
+            probe=self.ping,
+            logger=app.logger,
+        )
 
     @property
     def uri(self) -> str:
@@ -87,6 +97,11 @@ class Mongo:
         self._database = (os.getpid(), database)  # one handle per process, like the client
         return database
 
+    def ping(self, timeout_s: float) -> None:
+        """Ping the server within `timeout_s`; raise the driver's error when it does not answer."""
+        with pymongo.timeout(timeout_s):
+            ping(self.db)
+
 
 def _write_concern(value: str) -> int | str:
     """Accept "majority" or a number of nodes, as in a connection string's `w` option."""
@@ -94,11 +109,30 @@ def _write_concern(value: str) -> int | str:
 
 
 def init_app(app: Flask) -> None:
-    """Attach the database handle to `app`."""
+    """Attach the database handle and its circuit breaker to `app`."""
     app.extensions["mongo"] = Mongo(app)
+    app.teardown_request(_record_outcome)
 
 
 def get_db() -> Database:
-    """Return the current app's database."""
+    """Return the current app's database; raise DatabaseUnavailable at once while the breaker is open."""
     mongo: Mongo = current_app.extensions["mongo"]
+    breaker = mongo.breaker
+    breaker.check()
+    if breaker.failures:  # only then is it worth noting that this request used the database
+        g.database_used = True
     return mongo.db
+
+
+def record_failure() -> None:
+    """Count the current request's database failure (it could not reach the database in time)."""
+    g.database_failed = True
+    mongo: Mongo = current_app.extensions["mongo"]
+    mongo.breaker.record_failure()
+
+
+def _record_outcome(exc: BaseException | None) -> None:
+    """After a request that used the database without failing, reset the breaker's failure count."""
+    breaker = current_app.extensions["mongo"].breaker
+    if breaker.failures and g.get("database_used") and not g.get("database_failed"):
+        breaker.record_success()

@@ -87,8 +87,8 @@ class DatabaseDownTest(ApiTestCase):
         with self.assertLogs(app.logger, "WARNING"):
             response = client.get("/api/v1/sample/author")
         self.assertLess(time.monotonic() - started, 3)
-        self.assertError(response, 503, "service_unavailable")
-        self.assertEqual(response.headers["Retry-After"], "5")
+        self.assertError(response, 503, "database_unavailable")
+        self.assertEqual(response.headers["Retry-After"], "1")
         self.assertEqual(client.get("/api/v1/sample/add?a=1&b=2").status_code, 200)
 
     def test_get_db_returns_the_configured_database(self) -> None:

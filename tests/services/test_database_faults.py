@@ -125,7 +125,7 @@ class DatabaseOutageTest(unittest.TestCase):
         for _ in range(4):  # enough requests to reach both workers
             status, body, seconds = _call(f"{self.base}/api/v1/sample/author")
             self.assertEqual(status, 503)
-            self.assertEqual(body["error"]["code"], "service_unavailable")
+            self.assertEqual(body["error"]["code"], "database_unavailable")
             self.assertLess(seconds, 4.0, "a request must not hang on a dead database")
         status, body, _ = _call(f"{self.base}/ready")
         self.assertEqual((status, body["error"]["status"]), (503, 503))

@@ -28,7 +28,7 @@ class HealthTest(ApiTestCase):
         app = create_app("testing", {"MONGODB_URI": DOWN, "READY_TIMEOUT_MS": 300})
         with self.assertLogs(app.logger, "WARNING"):
             response = app.test_client().get("/ready")
-        self.assertError(response, 503, "service_unavailable")
+        self.assertError(response, 503, "database_unavailable")
 
 
 class MetricsTest(ApiTestCase):
