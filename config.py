@@ -70,6 +70,9 @@ class Config:
     # Tokens: short-lived access tokens, long-lived single-use refresh tokens.
     ACCESS_TOKEN_TTL_S = 900
     REFRESH_TOKEN_TTL_S = 14 * 24 * 3600
+    # A refresh token presented again within this many seconds (a retry, two tabs) gets the pair already
+    # issued for it; later reuse is treated as theft and ends the login.
+    REFRESH_REUSE_GRACE_S = 30
     # Argon2id cost (argon2-cffi's defaults, RFC 9106's low-memory profile): about 50 ms a hash.
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_KIB = 65536
@@ -105,6 +108,9 @@ class Config:
     CELERY_VISIBILITY_TIMEOUT_S = 3600.0  # an unacknowledged job is handed out again after this long
     CELERY_POLL_INTERVAL_S = 0.2  # how often an idle worker polls the MongoDB broker
     WORKER_CONCURRENCY = 2
+
+    # How long the first response to a POST with an Idempotency-Key is kept for its retries.
+    IDEMPOTENCY_TTL_S = 24 * 3600
 
     LOG_LEVEL = "INFO"
     ERROR_LOG_PATH: str | None = None

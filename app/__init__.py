@@ -66,8 +66,8 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
         CORS(
             app,
             resources={r"/api/*": {"origins": list(app.config["CORS_ORIGINS"])}},
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After", "Location"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+            expose_headers=["X-Request-ID", "Retry-After", "Location", "Idempotent-Replayed"],
             max_age=600,
         )
     if app.config["PROXY_COUNT"]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -50,6 +51,8 @@ class AuthSettings:
     refresh_ttl: timedelta
     hasher: PasswordHasher
     require_verified_email: bool = False
+    # A refresh token presented again this soon gets the pair already issued instead of ending its login.
+    refresh_grace: timedelta = timedelta(seconds=30)
 
     @cached_property
     def dummy_hash(self) -> str:
@@ -139,20 +142,29 @@ def login(db: Database, auth: AuthSettings, *, email: str, password: str) -> dic
 
 
 def refresh(db: Database, auth: AuthSettings, *, refresh_token: str) -> dict[str, Any]:
-    """Exchange a refresh token, once, for a new pair in the same family."""
+    """Exchange a refresh token, once, for a new pair in the same family.
+
+    The same token presented again within `auth.refresh_grace` (a client retrying after a timeout, two
+    tabs refreshing at once) gets the pair already issued for it; later, it is a replay and ends the family.
+    """
     claims = _decode(auth, refresh_token, expected_type="refresh")
-    revocations = RevokedToken(db)
-    expires_at = _revocation_expiry(auth)
-    if not revocations.consume(f"sid:{claims['sid']}", expires_at=expires_at):
-        # Used before: a replay. End the whole family so that the replayed and the legitimate chain both die.
-        revocations.revoke(f"fam:{claims['fam']}", expires_at=expires_at)
-        AuditLog(db).write("auth.refresh_reuse_detected", detail={"user_id": claims["sub"], "family": claims["fam"]})
-        raise Unauthorized("The refresh token has already been used.", code="token_revoked")
     _ensure_not_revoked(db, claims, keys=_family_keys(claims))
     user = User(db).get(ObjectId(claims["sub"]))
     if user is None:
         raise Unauthorized("The account no longer exists.", code="invalid_token")
-    return _issue_tokens(auth, user, family_id=claims["fam"])
+    revocations = RevokedToken(db)
+    expires_at = _revocation_expiry(auth)
+    successor = {"sid": secrets.token_urlsafe(16), "iat": time.time(), "role": user["role"]}
+    used = revocations.exchange(f"sid:{claims['sid']}", expires_at=expires_at, successor=successor)
+    if used is None:
+        return _issue_tokens(auth, user, family_id=claims["fam"], session=successor)
+    if "successor" in used and datetime.now(UTC) - used["created_at"] <= auth.refresh_grace:
+        return _issue_tokens(auth, user, family_id=claims["fam"], session=used["successor"])
+    # Used before, outside the grace window: a replay. End the whole family so that the replayed and the
+    # legitimate chain both die.
+    revocations.revoke(f"fam:{claims['fam']}", expires_at=expires_at)
+    AuditLog(db).write("auth.refresh_reuse_detected", detail={"user_id": claims["sub"], "family": claims["fam"]})
+    raise Unauthorized("The refresh token has already been used.", code="token_revoked")
 
 
 def logout(db: Database, auth: AuthSettings, identity: Identity) -> None:
@@ -174,11 +186,18 @@ def authenticate(db: Database, auth: AuthSettings, token: str) -> Identity:
     )
 
 
-def _issue_tokens(auth: AuthSettings, user: Document, *, family_id: str) -> dict[str, Any]:
-    """Sign a new access/refresh pair for `user` in `family_id`."""
+def _issue_tokens(
+    auth: AuthSettings, user: Document, *, family_id: str, session: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Sign an access/refresh pair for `user` in `family_id`: a new session, or `session` (sid, iat, role) again.
+
+    Signing is deterministic, so the same session gives the same tokens byte for byte.
+    """
     # iat keeps sub-second precision so that a revocation and a new login in the same second are told apart.
-    now = time.time()
-    claims = {"sub": str(user["_id"]), "role": user["role"], "sid": secrets.token_urlsafe(16), "fam": family_id}
+    if session is None:
+        session = {"sid": secrets.token_urlsafe(16), "iat": time.time(), "role": user["role"]}
+    now = session["iat"]
+    claims = {"sub": str(user["_id"]), "role": session["role"], "sid": session["sid"], "fam": family_id}
     access_exp = int(now + auth.access_ttl.total_seconds())
     refresh_exp = int(now + auth.refresh_ttl.total_seconds())
     access = {**claims, "type": "access", "iat": now, "exp": access_exp}

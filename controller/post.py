@@ -9,6 +9,7 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from controller.auth import Identity
 from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -60,8 +61,12 @@ def create_post(
     body: str,
     tags: Iterable[str] = (),
     status: str = "draft",
+    post_id: ObjectId | None = None,
 ) -> dict[str, Any]:
-    """Create a post owned by the caller; a published post gets its publication time now."""
+    """Create a post owned by the caller; a published post gets its publication time now.
+
+    With `post_id` (the id a retried request reserved), creating it again returns the post already made.
+    """
     fields = {
         "title": _text(title, "title"),
         "body": _text(body, "body"),
@@ -70,7 +75,15 @@ def create_post(
         "owner_id": identity.user_id,
         "published_at": utcnow() if status == "published" else None,
     }
-    return post_public(Post(db).insert(fields))
+    if post_id is None:
+        return post_public(Post(db).insert(fields))
+    try:
+        return post_public(Post(db).insert({"_id": post_id, **fields}))
+    except DuplicateKeyError:
+        existing = Post(db).get(post_id)
+        if existing is None or existing["owner_id"] != identity.user_id:
+            raise Conflict("This post id is taken.", code="id_taken") from None
+        return post_public(existing)
 
 
 def get_post(db: Database, identity: Identity | None, post_id: ObjectId) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from flask import Blueprint, url_for
 from flask_validation_extended import Json, MaxLen, MinLen, Regex
 
 from app.api.users import NAME_RULES, PASSWORD_RULES, USER
+from app.http.idempotency import idempotent
 from app.http.openapi import STRING, documented, object_schema
 from app.http.security import auth_settings, authenticated, current_identity, rate_limited
 from app.http.validation import validate
@@ -33,6 +34,7 @@ TOKENS = object_schema(
 @bp.post("/signup")
 @documented(201, USER, errors=[409])
 @rate_limited("auth")
+@idempotent
 @validate
 def create_account(
     email: str = EMAIL,
@@ -70,6 +72,7 @@ def refresh_tokens(refresh_token: str = TOKEN) -> dict[str, Any]:
 @bp.post("/logout")
 @documented(204)
 @authenticated()
+@idempotent
 @validate
 def revoke_tokens() -> tuple[str, int]:
     """Revoke every token of the caller's login."""

@@ -8,6 +8,7 @@ from bson import ObjectId
 from flask import Blueprint
 from flask_validation_extended import In, Json, List, Max, MaxLen, Min, MinLen, Query, Regex, Route
 
+from app.http.idempotency import idempotent, reserved_id
 from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
 from app.http.responses import created
 from app.http.security import authenticated, current_identity, optional_identity
@@ -43,6 +44,7 @@ POST_PAGE = object_schema("PostPage", items={"type": "array", "items": POST}, ne
 @bp.post("")
 @documented(201, POST)
 @authenticated()
+@idempotent
 @validate
 def create_post(
     title: str = Json(str, rules=TITLE_RULES),
@@ -51,8 +53,9 @@ def create_post(
     status: str = Json(str, default="draft", rules=[In(list(STATUSES))]),
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create a post owned by the caller (a draft unless status is "published")."""
+    identity, post_id = current_identity(), reserved_id()
     return created(
-        post.create_post(get_db(), current_identity(), title=title, body=body, tags=tags or [], status=status)
+        post.create_post(get_db(), identity, title=title, body=body, tags=tags or [], status=status, post_id=post_id)
     )
 
 

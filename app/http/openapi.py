@@ -36,6 +36,7 @@ from flask_validation_extended import (
 )
 from flask_validation_extended.params import Parameter
 
+from app.http import idempotency
 from app.http.errors import CODES
 from app.http.validation import EachMatches
 
@@ -173,12 +174,16 @@ def _operation(
             location = "header" if isinstance(param, Header) else "query"
             key = param.header_name if isinstance(param, Header) else name
             parameters.append({"name": key, "in": location, "required": _required(param), "schema": schema})
+    if getattr(view, "api_idempotent", False):
+        parameters.append(idempotency.OPENAPI_PARAMETER)
     if parameters:
         operation["parameters"] = parameters
     if body["properties"]:
         operation["requestBody"] = {"required": "required" in body, "content": {"application/json": {"schema": body}}}
 
     errors = set(doc.get("errors", ()))
+    if getattr(view, "api_idempotent", False):
+        errors |= {409, 422}  # a retry while the first run holds the key; the key reused for another request
     if params or path_params:
         errors.add(400)
     if path_params:

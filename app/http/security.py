@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
         secret_key=config["SECRET_KEY"] or "",
         access_ttl=timedelta(seconds=config["ACCESS_TOKEN_TTL_S"]),
         refresh_ttl=timedelta(seconds=config["REFRESH_TOKEN_TTL_S"]),
+        refresh_grace=timedelta(seconds=config["REFRESH_REUSE_GRACE_S"]),
         hasher=PasswordHasher(
             time_cost=config["PASSWORD_HASH_TIME_COST"],
             memory_cost=config["PASSWORD_HASH_MEMORY_KIB"],

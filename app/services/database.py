@@ -12,29 +12,34 @@ from flask import Flask, current_app, g
 from pymongo import MongoClient, uri_parser
 from pymongo.database import Database
 
-from app.services.circuit_breaker import CircuitBreaker
+from app.services.circuit_breaker import CircuitBreaker, ServerLossListener
 from model.mongodb import ping
 
 DEFAULT_DB_NAME = "app"
 
-_clients: dict[tuple[Any, ...], MongoClient] = {}
+# pymongo checks a server selection's deadline only every 0.5 s (MIN_HEARTBEAT_INTERVAL), so a wait can
+# overrun by that much; selection gets this much less than the budget so the whole operation keeps to it.
+SELECTION_OVERRUN_MS = 500
+
+_clients: dict[tuple[Any, ...], tuple[MongoClient, ServerLossListener]] = {}
 _clients_lock = threading.Lock()
 
 
-def _client_for(uri: str, options: dict[str, Any]) -> MongoClient:
-    """Return this process's client for `uri`, creating it on first use.
+def _client_for(uri: str, options: dict[str, Any]) -> tuple[MongoClient, ServerLossListener]:
+    """Return this process's client for `uri` and the listener that reports server losses to breakers.
 
     The pid is part of the key: a client must never cross a fork (gunicorn workers), so a forked
     child builds its own.
     """
     key = (os.getpid(), uri, tuple(sorted(options.items())))
-    client = _clients.get(key)
-    if client is None:
+    entry = _clients.get(key)
+    if entry is None:
         with _clients_lock:
-            client = _clients.get(key)
-            if client is None:
-                client = _clients[key] = MongoClient(uri, **options)
-    return client
+            entry = _clients.get(key)
+            if entry is None:
+                listener = ServerLossListener()
+                entry = _clients[key] = (MongoClient(uri, event_listeners=[listener], **options), listener)
+    return entry
 
 
 class Mongo:
@@ -51,7 +56,7 @@ class Mongo:
         self._options: dict[str, Any] = {
             "tz_aware": True,
             "connect": False,
-            "serverSelectionTimeoutMS": timeout,
+            "serverSelectionTimeoutMS": max(timeout - SELECTION_OVERRUN_MS, timeout // 2),
             "connectTimeoutMS": timeout,
             # Client-side operation timeout: bounds every operation, retries included, so a request
             # never hangs on a database that is down. Long jobs (migrations) widen it with pymongo.timeout().
@@ -83,8 +88,10 @@ class Mongo:
 
     @property
     def client(self) -> MongoClient:
-        """Return this process's client."""
-        return _client_for(self.uri, self._options)
+        """Return this process's client, whose losses of the server trip this app's breaker."""
+        client, listener = _client_for(self.uri, self._options)
+        listener.breakers.add(self.breaker)
+        return client
 
     @property
     def db(self) -> Database:

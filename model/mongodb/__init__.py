@@ -8,6 +8,7 @@ from model.mongodb.account_token import AccountToken
 from model.mongodb.audit_log import AuditLog
 from model.mongodb.base import Document, IndexConflict, Model, utcnow
 from model.mongodb.job_stat import JobStat
+from model.mongodb.idempotency_key import IdempotencyKey
 from model.mongodb.master_config import MasterConfig
 from model.mongodb.migration import AppliedMigration, MigrationLock
 from model.mongodb.post import Post
@@ -27,6 +28,7 @@ MODELS: tuple[type[Model], ...] = (
     AccountToken,
     SentMail,
     JobStat,
+    IdempotencyKey,
     AppliedMigration,
     MigrationLock,
     # flask scaffold adds new models above this line
@@ -52,6 +54,7 @@ __all__ = [
     "AppliedMigration",
     "AuditLog",
     "Document",
+    "IdempotencyKey",
     "IndexConflict",
     "JobStat",
     "MasterConfig",

@@ -24,17 +24,29 @@ class RevokedToken(Model):
         "expires_at": {"bsonType": "date"},
         # For "user:" entries: tokens issued at or before this Unix time (in seconds) are revoked.
         "revoked_before": {"bsonType": "double"},
+        # For "sid:" entries of refreshed sessions: the session issued in exchange, so that the same
+        # refresh presented again within the grace window gets the same pair (see controller/auth.py).
+        "successor": {
+            "bsonType": "object",
+            "required": ["sid", "iat", "role"],
+            "additionalProperties": False,
+            "properties": {
+                "sid": {"bsonType": "string"},
+                "iat": {"bsonType": "double"},
+                "role": {"bsonType": "string"},
+            },
+        },
     }
     required = ("expires_at",)
     indexes = (IndexModel([("expires_at", ASCENDING)], name="ttl_expires_at", expireAfterSeconds=0),)
 
-    def consume(self, key: str, *, expires_at: datetime) -> bool:
-        """Revoke `key` if nobody has yet; tell whether this call was the one that did (atomic)."""
+    def exchange(self, key: str, *, expires_at: datetime, successor: Document) -> Document | None:
+        """Revoke `key` recording what replaced it, if nobody has yet (atomic); else return the entry that did."""
         try:
-            self.insert({"_id": key, "expires_at": expires_at})
+            self.insert({"_id": key, "expires_at": expires_at, "successor": successor})
         except DuplicateKeyError:
-            return False
-        return True
+            return self.get(key) or {"_id": key}  # expired in between: still used, with no successor
+        return None
 
     def revoke(self, key: str, *, expires_at: datetime, revoked_before: float | None = None) -> None:
         """Revoke `key` (again), moving its expiry and cut-off forward."""

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 import warnings
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
 import jwt
 
 from tests.base import ApiTestCase
+from tests.utils.concurrency import run_at_once
 from tests.utils.factories import PASSWORD, random_email
 
 AUTH = "/api/v1/auth"
@@ -169,8 +173,11 @@ class TokenApiTest(ApiTestCase):
         # The old access token belongs to the consumed session.
         self.assertRejected(self.me(self.tokens["access_token"]), "token_revoked")
 
-    def test_reused_refresh_token_is_401_and_revokes_the_family(self) -> None:
+    def test_reused_refresh_token_after_the_grace_window_is_401_and_revokes_the_family(self) -> None:
         first = self.client.post(f"{AUTH}/refresh", json={"refresh_token": self.tokens["refresh_token"]}).get_json()
+        # The grace window (REFRESH_REUSE_GRACE_S) has passed since the token was used.
+        used_at = datetime.now(UTC) - timedelta(seconds=self.app.config["REFRESH_REUSE_GRACE_S"] + 1)
+        self.db.revoked_tokens.update_many({"_id": {"$regex": "^sid:"}}, {"$set": {"created_at": used_at}})
         replay = self.client.post(f"{AUTH}/refresh", json={"refresh_token": self.tokens["refresh_token"]})
         self.assertRejected(replay, "token_revoked")
         # The chain that followed the stolen token dies too.
@@ -180,6 +187,22 @@ class TokenApiTest(ApiTestCase):
         self.assertEqual(self.db.logs.count_documents({"event": "auth.refresh_reuse_detected"}), 1)
         # Another login is unaffected.
         self.assertEqual(self.me(self.login(self.user)["access_token"]).status_code, 200)
+
+    def test_simultaneous_refreshes_return_the_same_pair_and_keep_the_login(self) -> None:
+        for trial in range(10):
+            with self.subTest(trial=trial):
+                body = {"refresh_token": self.login(self.user)["refresh_token"]}
+                (status_a, pair_a), (status_b, pair_b) = run_at_once(2, partial(self.refresh_in_thread, body))
+                self.assertEqual((status_a, status_b), (200, 200))
+                self.assertEqual(pair_a, pair_b)
+                self.assertEqual(self.me(pair_a["access_token"]).status_code, 200)
+                later = self.client.post(f"{AUTH}/refresh", json={"refresh_token": pair_a["refresh_token"]})
+                self.assertEqual(later.status_code, 200)
+        self.assertEqual(self.db.logs.count_documents({"event": "auth.refresh_reuse_detected"}), 0)
+
+    def refresh_in_thread(self, body: dict[str, str]) -> tuple[int, Any]:
+        response = self.app.test_client().post(f"{AUTH}/refresh", json=body)
+        return response.status_code, response.get_json()
 
     def test_logout_revokes_access_and_refresh_tokens(self) -> None:
         other_login = self.login(self.user)

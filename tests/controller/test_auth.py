@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from argon2 import PasswordHasher
 
 from controller import auth
 from controller.errors import Conflict, InvalidInput, Unauthorized
 from tests.base import DatabaseTestCase
+from tests.utils.concurrency import run_at_once
 from tests.utils.factories import PASSWORD, auth_settings, make_user
 
 
@@ -85,14 +87,37 @@ class AuthControllerTest(DatabaseTestCase):
             auth.authenticate(self.db, short, tokens["access_token"])
         self.assertEqual(caught.exception.code, "token_expired")
 
-    def test_refresh_rotates_and_detects_reuse(self) -> None:
+    def test_refresh_rotates_and_detects_reuse_after_the_grace_window(self) -> None:
+        strict = auth_settings(refresh_grace=timedelta(0))
+        user = make_user(self.db, strict)
+        first = auth.login(self.db, strict, email=user["email"], password=PASSWORD)
+        second = auth.refresh(self.db, strict, refresh_token=first["refresh_token"])
+        with self.assertRaises(Unauthorized):
+            auth.refresh(self.db, strict, refresh_token=first["refresh_token"])
+        with self.assertRaises(Unauthorized):
+            auth.authenticate(self.db, strict, second["access_token"])
+
+    def test_refresh_again_within_the_grace_window_returns_the_pair_already_issued(self) -> None:
         user = make_user(self.db, self.auth)
         first = auth.login(self.db, self.auth, email=user["email"], password=PASSWORD)
         second = auth.refresh(self.db, self.auth, refresh_token=first["refresh_token"])
-        with self.assertRaises(Unauthorized):
-            auth.refresh(self.db, self.auth, refresh_token=first["refresh_token"])
-        with self.assertRaises(Unauthorized):
-            auth.authenticate(self.db, self.auth, second["access_token"])
+        again = auth.refresh(self.db, self.auth, refresh_token=first["refresh_token"])
+        self.assertEqual(again, second)
+        self.assertEqual(auth.authenticate(self.db, self.auth, again["access_token"]).user_id, user["_id"])
+        third = auth.refresh(self.db, self.auth, refresh_token=again["refresh_token"])
+        self.assertNotEqual(third["refresh_token"], second["refresh_token"])
+        self.assertEqual(self.db.logs.count_documents({"event": "auth.refresh_reuse_detected"}), 0)
+
+    def test_simultaneous_refreshes_of_one_token_get_one_pair_and_keep_the_login(self) -> None:
+        user = make_user(self.db, self.auth)
+        for trial in range(10):
+            with self.subTest(trial=trial):
+                token = auth.login(self.db, self.auth, email=user["email"], password=PASSWORD)["refresh_token"]
+                results = run_at_once(2, partial(auth.refresh, self.db, self.auth, refresh_token=token))
+                self.assertEqual(results[0], results[1])
+                auth.authenticate(self.db, self.auth, results[0]["access_token"])
+                auth.refresh(self.db, self.auth, refresh_token=results[0]["refresh_token"])
+        self.assertEqual(self.db.logs.count_documents({"event": "auth.refresh_reuse_detected"}), 0)
 
     def test_refresh_for_deleted_user_is_rejected(self) -> None:
         user = make_user(self.db, self.auth)

@@ -13,10 +13,14 @@ class RevokedTokenModelTest(DatabaseTestCase):
         super().setUp()
         self.expires = datetime.now(UTC) + timedelta(days=1)
 
-    def test_consume_succeeds_once(self) -> None:
+    def test_exchange_succeeds_once_and_then_returns_the_first_successor(self) -> None:
         revocations = RevokedToken(self.db)
-        self.assertTrue(revocations.consume("sid:abc", expires_at=self.expires))
-        self.assertFalse(revocations.consume("sid:abc", expires_at=self.expires))
+        first = {"sid": "s1", "iat": 1.5, "role": "user"}
+        self.assertIsNone(revocations.exchange("sid:abc", expires_at=self.expires, successor=first))
+        used = revocations.exchange(
+            "sid:abc", expires_at=self.expires, successor={"sid": "s2", "iat": 2.5, "role": "user"}
+        )
+        self.assertEqual((used or {}).get("successor"), first)
 
     def test_revoke_is_idempotent_and_moves_the_cutoff(self) -> None:
         revocations = RevokedToken(self.db)

@@ -120,7 +120,9 @@ class DatabaseBreakerTest(ApiTestCase):
             self.assertError(second, 503, "database_unavailable")
             self.assertEqual(second.headers["Retry-After"], "1")
             self.assertError(ready, 503, "database_unavailable")
-            self.assertLess(waited, 1.5, "an open breaker must not wait for the database")  # generous: 2 x 3 s without it
+            self.assertLess(
+                waited, 1.5, "an open breaker must not wait for the database"
+            )  # generous: 2 x 3 s without it
             self.assertEqual(client.get("/health").status_code, 200)
 
             workdir = tempfile.mkdtemp(prefix="breaker-")

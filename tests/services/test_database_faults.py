@@ -19,7 +19,7 @@ import unittest
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from pymongo import MongoClient
@@ -50,7 +50,13 @@ def _call(url: str, method: str = "GET", body: Any = None) -> tuple[int, dict[st
     return status, orjson.loads(raw), time.monotonic() - started
 
 
-class DatabaseOutageTest(unittest.TestCase):
+class GunicornDatabaseCase(unittest.TestCase):
+    """Give each test a durable database of its own and `gunicorn manage:application` (production) on it."""
+
+    # Settings for gunicorn and the app on top of the test's own; the developer's GUNICORN_* and
+    # MONGODB_* variables are never passed on, so the test runs the shipped defaults.
+    extra_env: ClassVar[dict[str, str]] = {}
+
     def setUp(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="faults-"))
         self.addCleanup(shutil.rmtree, self.workdir, True)
@@ -61,7 +67,7 @@ class DatabaseOutageTest(unittest.TestCase):
             init_db(client.faults)
         self.app_port = _free_port()
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "MONGODB_"))},
             "FLASK_CONFIG": "production",
             "SECRET_KEY": secrets.token_urlsafe(40),
             "MONGODB_URI": self.uri,
@@ -70,6 +76,7 @@ class DatabaseOutageTest(unittest.TestCase):
             "GUNICORN_WORKERS": "2",
             "LOG_REQUESTS": "false",
             "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics"),
+            **self.extra_env,
         }
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.server = subprocess.Popen(
@@ -112,6 +119,8 @@ class DatabaseOutageTest(unittest.TestCase):
         children = Path(f"/proc/{self.server.pid}/task/{self.server.pid}/children").read_text().split()
         return {int(pid) for pid in children}
 
+
+class DatabaseOutageTest(GunicornDatabaseCase):
     def test_outage_answers_503_fast_keeps_workers_and_recovers_without_losing_writes(self) -> None:
         for index in range(WRITES):
             status, _, _ = _call(f"{self.base}/api/v1/sample/author", "PUT", {"name": f"writer {index}"})
