@@ -18,7 +18,9 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = _int("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1)
-threads = _int("GUNICORN_THREADS", 1)  # more than 1 switches to the gthread worker
+# Threads (gthread): /health and requests that need no database never queue behind requests waiting on
+# MongoDB; sync workers could not keep /health under 1 s in a database outage (docs/resilience.md).
+threads = _int("GUNICORN_THREADS", 8)  # 1 switches back to the sync worker
 timeout = _int("GUNICORN_TIMEOUT", 30)  # a worker silent this long is killed and replaced
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)  # SIGTERM: finish in-flight requests first
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
