@@ -37,10 +37,13 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _call(url: str, method: str = "GET", body: Any = None) -> tuple[int, dict[str, Any], float]:
+def _call(
+    url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any], float]:
     """Send a request; return the status, the JSON body and the seconds it took."""
     data = orjson.dumps(body) if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=30) as response:

@@ -20,6 +20,7 @@ from typing import Any
 
 from pymongo import MongoClient
 
+from app.http.idempotency import HEADER
 from tests.services.test_database_faults import GunicornDatabaseCase, _call
 
 OUTAGE_S = float(os.environ.get("OUTAGE_TEST_SECONDS") or 6)
@@ -27,13 +28,14 @@ CLIENTS = 12
 TIMEOUT_MS = 2000
 PAUSE_S = 0.05  # between two requests of one client: load without a busy loop on a shared machine
 MAX_REQUESTS = 5000  # per client, whatever happens
+OK = (200, 201)
 
 
 @dataclass(frozen=True)
 class Sample:
     """One request as a client saw it."""
 
-    kind: str  # "health", "read" or "write"
+    kind: str  # "health", "read", "write" (the author setting) or "post"
     started: float
     seconds: float
     status: int | None  # None: no HTTP answer (reset, refused, timeout)
@@ -51,26 +53,48 @@ class DatabaseOutageUnderLoadTest(GunicornDatabaseCase):
         super().setUp()
         self.samples: list[Sample] = []
         self.stop = threading.Event()
+        credentials = {"email": "writer@example.com", "password": "a long password"}
+        self.assertEqual(_call(f"{self.base}/api/v1/auth/signup", "POST", credentials | {"name": "W"})[0], 201)
+        tokens = _call(f"{self.base}/api/v1/auth/login", "POST", credentials)[1]
+        self.bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
 
-    def request(self, kind: str, method: str, path: str, body: Any = None, name: str = "") -> None:
+    def request(
+        self, kind: str, method: str, path: str, body: Any = None, name: str = "", headers: Any = None
+    ) -> int | None:
         started = time.monotonic()
         status: int | None
         try:
-            status = _call(self.base + path, method, body)[0]
+            status = _call(self.base + path, method, body, headers)[0]
         except (OSError, urllib.error.URLError, ValueError):
             status = None
         self.samples.append(Sample(kind, started, time.monotonic() - started, status, name))
+        return status
 
     def client(self, index: int) -> None:
         for count in range(MAX_REQUESTS):
             if self.stop.is_set():
                 return
+            name = f"client-{index}-write-{count}"
             if count % 2:
                 self.request("read", "GET", "/api/v1/sample/author")
-            else:
-                name = f"client {index} write {count}"
+            elif index % 2:
                 self.request("write", "PUT", "/api/v1/sample/author", {"name": name}, name)
+            else:  # a post, with a key of its own, so that it can be retried safely after a failure
+                self.request("post", "POST", "/api/v1/posts", post_body(name), name, self.bearer | {HEADER: name})
             time.sleep(PAUSE_S)
+
+    def retry_failed_posts(self) -> None:
+        """Send every post whose answer was not a 201 again, with its key, until it is one."""
+        pending = {s.name for s in self.samples if s.kind == "post" and s.status != 201}
+        for _ in range(60):  # a key whose first run died with the database stays locked for LOCK_S
+            for name in sorted(pending):
+                status = _call(f"{self.base}/api/v1/posts", "POST", post_body(name), self.bearer | {HEADER: name})[0]
+                if status == 201:
+                    pending.discard(name)
+            if not pending:
+                return
+            time.sleep(0.5)
+        self.fail(f"posts never created on retry: {sorted(pending)}")
 
     def prober(self) -> None:
         for _ in range(MAX_REQUESTS):
@@ -102,7 +126,7 @@ class DatabaseOutageUnderLoadTest(GunicornDatabaseCase):
         database = [s for s in self.samples if s.kind != "health"]
         failed = [s for s in database if s.status == 503]
         after_return = [s for s in database if s.started >= returned_at + 1.0]
-        recovered = [s.started + s.seconds for s in database if s.status == 200 and s.started >= returned_at]
+        recovered = [s.started + s.seconds for s in database if s.status in OK and s.started >= returned_at]
         figures = {
             "health_max_s": max(s.seconds for s in health),
             "health_non_200": sum(s.status != 200 for s in health),
@@ -119,11 +143,33 @@ class DatabaseOutageUnderLoadTest(GunicornDatabaseCase):
         self.assertEqual(figures["health_non_200"], 0, "/health must answer 200 throughout")
         self.assertLess(figures["health_max_s"], 1.0, "/health must never queue behind database calls")
         self.assertLessEqual(figures["max_503_s"], TIMEOUT_MS / 1000 + 0.5, "every 503 within the timeout + 0.5 s")
-        self.assertEqual({s.status for s in database} - {200, 503}, set(), "only 200 and 503, and always an answer")
+        self.assertEqual({s.status for s in database} - {*OK, 503}, set(), "only success and 503, always an answer")
         self.assertTrue(after_return, "clients kept running after the database returned")
-        self.assertEqual([s for s in after_return if s.status != 200], [], "recovered within 1 s")
+        self.assertEqual([s for s in after_return if s.status not in OK], [], "recovered within 1 s")
 
         acknowledged = {s.name for s in database if s.kind == "write" and s.status == 200}
         with MongoClient(self.uri) as client:
             stored = set(client.faults.logs.distinct("detail.new", {"event": "author.updated"}))
         self.assertEqual(acknowledged - stored, set(), "an acknowledged write was lost")
+
+        # Every post sent (acknowledged or not) is stored exactly once after its retries.
+        unanswered = {s.name for s in database if s.kind == "post" and s.status != 201}
+        with MongoClient(self.uri) as client:
+            stored_anyway = unanswered & set(client.faults.posts.distinct("title"))
+        self.retry_failed_posts()
+        sent = {s.name for s in database if s.kind == "post"}
+        self.assertTrue(any(s.kind == "post" and s.status == 503 for s in database), "some posts failed")
+        with MongoClient(self.uri) as client:
+            titles = [post["title"] for post in client.faults.posts.find({}, {"title": 1})]
+        self.assertEqual(len(titles), len(set(titles)), "a retried post was stored twice")
+        self.assertEqual(set(titles), sent)
+        if os.environ.get("OUTAGE_TEST_SECONDS"):
+            print(
+                f"posts: {len(unanswered)} failed, {len(stored_anyway)} of them stored anyway; "
+                f"after retries with their keys: {len(titles)} stored for {len(sent)} sent",
+                file=sys.__stderr__,
+            )
+
+
+def post_body(title: str) -> dict[str, str]:
+    return {"title": title, "body": "written during an outage"}
