@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from pathlib import Path
@@ -37,9 +38,19 @@ def _client_for(uri: str, options: dict[str, Any]) -> tuple[MongoClient, ServerL
         with _clients_lock:
             entry = _clients.get(key)
             if entry is None:
+                if not _clients:
+                    # Runs before the exit hook of an embedded server started earlier (hooks run last
+                    # in, first out), so a server stopping at exit is not mistaken for an outage.
+                    atexit.register(_close_clients)
                 listener = ServerLossListener()
                 entry = _clients[key] = (MongoClient(uri, event_listeners=[listener], **options), listener)
     return entry
+
+
+def _close_clients() -> None:
+    """Close this process's clients (at interpreter exit)."""
+    for client, _ in _clients.values():
+        client.close()
 
 
 class Mongo:
