@@ -13,6 +13,7 @@ from flask_validation_extended import Json, MaxLen
 
 from app.api.auth import EMAIL, TOKEN
 from app.api.users import PASSWORD_RULES
+from app.http.idempotency import idempotent
 from app.http.openapi import STRING, documented, object_schema
 from app.http.security import auth_settings, authenticated, current_identity, rate_limited
 from app.http.validation import validate
@@ -33,6 +34,7 @@ RESET_ACCEPTED = {
 @bp.post("/auth/password-reset")
 @documented(202, ACCEPTED)
 @rate_limited("mail")
+@idempotent
 @validate
 def request_password_reset(email: str = EMAIL) -> tuple[dict[str, Any], int]:
     """Mail a single-use password-reset link, valid one hour; the answer is the same for any address."""
@@ -43,6 +45,7 @@ def request_password_reset(email: str = EMAIL) -> tuple[dict[str, Any], int]:
 @bp.post("/auth/password-reset/confirm")
 @documented(204, errors=[400])
 @rate_limited("mail")
+@idempotent
 @validate
 def reset_password(token: str = TOKEN, password: str = Json(str, rules=PASSWORD_RULES)) -> tuple[str, int]:
     """Set a new password with a mailed token; signs out every session and mails a notice."""
@@ -53,6 +56,7 @@ def reset_password(token: str = TOKEN, password: str = Json(str, rules=PASSWORD_
 @bp.post("/auth/verify-email")
 @documented(204, errors=[400])
 @rate_limited("mail")
+@idempotent
 @validate
 def verify_email(token: str = TOKEN) -> tuple[str, int]:
     """Mark the address the mailed token was sent to as verified."""
@@ -64,6 +68,7 @@ def verify_email(token: str = TOKEN) -> tuple[str, int]:
 @documented(202, ACCEPTED, errors=[409])
 @authenticated()
 @rate_limited("mail")
+@idempotent
 @validate
 def resend_verification() -> tuple[dict[str, Any], int]:
     """Mail the caller a new verification link."""
@@ -75,6 +80,7 @@ def resend_verification() -> tuple[dict[str, Any], int]:
 @documented(202, ACCEPTED, errors=[403, 409])
 @authenticated()
 @rate_limited("mail")
+@idempotent
 @validate
 def request_email_change(
     email: str = EMAIL, current_password: str = Json(str, rules=[MaxLen(PASSWORD_MAX_LENGTH)])
@@ -89,6 +95,7 @@ def request_email_change(
 @bp.post("/users/me/email/confirm")
 @documented(204, errors=[400, 409])
 @rate_limited("mail")
+@idempotent
 @validate
 def confirm_email_change(token: str = TOKEN) -> tuple[str, int]:
     """Move the account to the new address with the token mailed there (409 if it was taken meanwhile)."""

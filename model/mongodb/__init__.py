@@ -7,8 +7,8 @@ from pymongo.database import Database
 from model.mongodb.account_token import AccountToken
 from model.mongodb.audit_log import AuditLog
 from model.mongodb.base import Document, IndexConflict, Model, utcnow
-from model.mongodb.job_stat import JobStat
 from model.mongodb.idempotency_key import IdempotencyKey
+from model.mongodb.job_stat import JobStat
 from model.mongodb.master_config import MasterConfig
 from model.mongodb.migration import AppliedMigration, MigrationLock
 from model.mongodb.post import Post
