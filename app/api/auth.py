@@ -72,7 +72,6 @@ def refresh_tokens(refresh_token: str = TOKEN) -> dict[str, Any]:
 @bp.post("/logout")
 @documented(204)
 @authenticated()
-@idempotent
 @validate
 def revoke_tokens() -> tuple[str, int]:
     """Revoke every token of the caller's login."""

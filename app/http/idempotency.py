@@ -129,6 +129,8 @@ def _fingerprint() -> str:
 
 def _replay(stored: dict[str, Any]) -> Response:
     response = Response(bytes(stored["body"]), status=stored["status"], headers=stored["headers"])
+    if "Content-Type" not in stored["headers"]:  # a 204 has none; do not add Flask's default
+        del response.headers["Content-Type"]
     response.headers[REPLAYED_HEADER] = "true"
     return response
 

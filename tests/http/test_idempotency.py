@@ -10,6 +10,7 @@ from flask import g
 
 from app.http import idempotency
 from app.http.idempotency import HEADER, LOCK_S
+from controller.account_token import issue_token
 from controller.auth import authenticate
 from model.mongodb import IdempotencyKey, utcnow
 from tests.base import ApiTestCase
@@ -25,6 +26,7 @@ class IdempotencyTest(ApiTestCase):
         super().setUp()
         self.user = self.make_user()
         self.auth_headers = self.headers_for(self.user)
+        self.addCleanup(self.app.extensions["jobs"].close)
 
     def post(self, key: str | None, body: dict[str, Any], *, headers: dict[str, str] | None = None) -> Any:
         extra = {HEADER: key} if key is not None else {}
@@ -138,6 +140,26 @@ class IdempotencyTest(ApiTestCase):
         self.assertEqual(retry.get_json(), first.get_json())
         self.assertEqual(self.db.users.count_documents({"email": body["email"]}), 1)
 
+    def test_retried_password_reset_request_mails_once(self) -> None:
+        headers, body = {HEADER: str(uuid.uuid4())}, {"email": self.user["email"]}
+        first = self.client.post("/api/v1/auth/password-reset", json=body, headers=headers)
+        retry = self.client.post("/api/v1/auth/password-reset", json=body, headers=headers)
+        self.assertEqual((first.status_code, retry.status_code), (202, 202))
+        self.assertEqual(retry.get_json(), first.get_json())
+        queued = [m for m in self.db.celery_messages.find() if "mail.password_reset" in m["payload"]]
+        self.assertEqual(len(queued), 1)
+
+    def test_account_post_retry_replays_the_empty_204(self) -> None:
+        token = issue_token(
+            self.db, purpose="verify_email", user_id=self.user["_id"], email=self.user["email"], ttl=timedelta(hours=1)
+        )
+        headers = {HEADER: str(uuid.uuid4())}
+        first = self.client.post("/api/v1/auth/verify-email", json={"token": token}, headers=headers)
+        retry = self.client.post("/api/v1/auth/verify-email", json={"token": token}, headers=headers)
+        self.assertEqual((first.status_code, retry.status_code), (204, 204))
+        self.assertEqual((retry.data, retry.headers["Idempotent-Replayed"]), (b"", "true"))
+        self.assertEqual(retry.headers.get("Content-Type"), first.headers.get("Content-Type"))
+
     def hold_key(self, key: str, body: dict[str, Any], *, locked_for: timedelta) -> dict[str, Any]:
         """Take `key` for this user and request as a first run would, locked for `locked_for`."""
         with self.app.test_request_context(POSTS, method="POST", json=body, headers={HEADER: key}):
@@ -154,7 +176,8 @@ class IdempotencyTest(ApiTestCase):
 class IdempotencyOpenApiTest(ApiTestCase):
     # Login and refresh answer with tokens, which are not kept at rest; both are safe to retry without a
     # key (a retried login is one more login, a retried refresh gets the same pair within the grace window).
-    WITHOUT_KEY = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh"})
+    # A retried logout is a 401 token_revoked: the login it ended is over, which is what the client wanted.
+    WITHOUT_KEY = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"})
 
     def test_every_post_operation_declares_the_idempotency_key_header(self) -> None:
         document = self.client.get("/api/v1/openapi.json").get_json()
