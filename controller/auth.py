@@ -160,8 +160,7 @@ def refresh(db: Database, auth: AuthSettings, *, refresh_token: str) -> dict[str
         return _issue_tokens(auth, user, family_id=claims["fam"], session=successor)
     if "successor" in used and datetime.now(UTC) - used["created_at"] <= auth.refresh_grace:
         return _issue_tokens(auth, user, family_id=claims["fam"], session=used["successor"])
-    # Used before, outside the grace window: a replay. End the whole family so that the replayed and the
-    # legitimate chain both die.
+    # Used before, outside the grace window: a replay. End the family so that both chains die.
     revocations.revoke(f"fam:{claims['fam']}", expires_at=expires_at)
     AuditLog(db).write("auth.refresh_reuse_detected", detail={"user_id": claims["sub"], "family": claims["fam"]})
     raise Unauthorized("The refresh token has already been used.", code="token_revoked")
@@ -189,10 +188,7 @@ def authenticate(db: Database, auth: AuthSettings, token: str) -> Identity:
 def _issue_tokens(
     auth: AuthSettings, user: Document, *, family_id: str, session: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Sign an access/refresh pair for `user` in `family_id`: a new session, or `session` (sid, iat, role) again.
-
-    Signing is deterministic, so the same session gives the same tokens byte for byte.
-    """
+    """Sign the pair of a new session, or of `session` (sid, iat, role) again: the same tokens, byte for byte."""
     # iat keeps sub-second precision so that a revocation and a new login in the same second are told apart.
     if session is None:
         session = {"sid": secrets.token_urlsafe(16), "iat": time.time(), "role": user["role"]}
