@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import gc
 import os
+import random
 import shutil
+import signal
 import tempfile
+import threading
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -14,6 +17,11 @@ from gunicorn.glogging import Logger
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
 
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -26,6 +34,18 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)  # SIGTERM: finish in-f
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 0)  # recycle workers after N requests (0: never)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 0)
+# SIGTERM: /ready answers 503 for this many seconds while the instance still serves, so that the proxy or
+# load balancer stops sending it requests; only then does it stop accepting and finish what it has.
+drain_seconds = _float("GUNICORN_DRAIN_S", 5)
+# The front proxy (deploy/nginx.conf) enforces the request limits and answers them in JSON: 8 KiB request
+# line and header lines, 32 KiB of headers. gunicorn's limits sit above those, so that it never rejects a
+# request nginx let through (nginx appends to X-Forwarded-For, which can make that header longer).
+limit_request_line = 8190  # gunicorn's maximum
+limit_request_fields = 32768  # gunicorn's maximum
+limit_request_field_size = 16384
+# gunicorn's control socket lives at one path per user, which two instances on one host would share;
+# the signals (TERM, HUP, TTIN, TTOU) do the same jobs.
+control_socket_disable = True
 # Load the app once in the master: a configuration error stops start-up with one line, and workers
 # share the loaded code. Nothing connects at load time; each worker opens its own MongoDB client on
 # first use (app/services/database.py keys clients by process id), so no client ever crosses a fork.
@@ -76,10 +96,66 @@ logger_class = JsonAccessLogger
 
 
 def on_starting(server: Any) -> None:
-    """Start with an empty metrics directory, so samples of a previous run are not added in."""
+    """Start with an empty metrics directory, so samples of a previous run are not added in; answer
+    gunicorn's own errors in JSON."""
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
+    from gunicorn import util
+
+    util.write_error = write_json_error
+
+
+def write_json_error(sock: Any, status: int, reason: str, message: str) -> None:
+    """Answer a request gunicorn itself rejects (bad request line, bad header...) with the app's JSON envelope
+    and headers, instead of gunicorn's HTML page. Behind nginx this is rare: nginx rejects most of it first.
+    """
+    import orjson
+    from gunicorn import util
+
+    from app.http.errors import CODES
+    from app.http.middleware import API_CSP
+
+    request_id = f"{random.getrandbits(128):032x}"
+    error = {"status": status, "code": CODES.get(status, "error"), "message": f"{reason}.", "request_id": request_id}
+    body = orjson.dumps({"error": error})
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nX-Request-ID: {request_id}\r\nX-Content-Type-Options: nosniff\r\n"
+        f"Referrer-Policy: no-referrer\r\nContent-Security-Policy: {API_CSP}\r\nCache-Control: no-store\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def when_ready(server: Any) -> None:
+    """Drain on SIGTERM: /ready fails for `drain_seconds` while everything else is served, then gunicorn stops
+    as it always does (no new connections, in-flight requests finish within the graceful timeout).
+
+    A second SIGTERM during the drain changes nothing; SIGINT or SIGQUIT still stop at once.
+    """
+    from app.services import lifecycle
+
+    lifecycle.share_drain_flag()  # before the workers are forked, so that they all share it
+    stop = server.handle_term
+    drained = threading.Event()
+
+    def handle_term() -> None:
+        if drain_seconds <= 0 or drained.is_set():
+            stop()
+        if lifecycle.is_draining():
+            return
+        lifecycle.start_draining()
+        server.log.info("Draining for %s s: /ready answers 503, requests are still served", drain_seconds)
+
+        def finish() -> None:
+            drained.set()
+            os.kill(os.getpid(), signal.SIGTERM)  # back through the arbiter's own signal queue
+
+        timer = threading.Timer(drain_seconds, finish)
+        timer.daemon = True
+        timer.start()
+
+    server.handle_term = handle_term
 
 
 def pre_fork(server: Any, worker: Any) -> None:

@@ -24,13 +24,20 @@ CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "unprocessable",
     429: "too_many_requests",
+    431: "request_header_fields_too_large",
     500: "internal_error",
+    501: "not_implemented",
+    502: "bad_gateway",
     503: "service_unavailable",
+    504: "gateway_timeout",
+    505: "http_version_not_supported",
 }
 DATABASE_UNAVAILABLE = "database_unavailable"
 DOMAIN_STATUS: dict[type[DomainError], int] = {

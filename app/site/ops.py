@@ -10,7 +10,7 @@ from pymongo.errors import PyMongoError
 
 from app.http.errors import ApiError
 from app.http.openapi import documented, object_schema
-from app.services import jobs, metrics
+from app.services import jobs, lifecycle, metrics
 from app.services.database import get_db
 from controller.health import check_ready
 
@@ -32,7 +32,13 @@ def get_health() -> dict[str, Any]:
 @bp.get("/ready")
 @documented(schema=READINESS, errors=[503])
 def get_readiness() -> dict[str, Any]:
-    """Tell that the app can serve: the database answers a ping within READY_TIMEOUT_MS (else 503)."""
+    """Tell that the app can serve: the database answers a ping within READY_TIMEOUT_MS (else 503).
+
+    From SIGTERM on, an instance answers 503 here while it drains (GUNICORN_DRAIN_S), so that load balancers
+    stop sending it requests before it stops accepting them.
+    """
+    if lifecycle.is_draining():
+        raise ApiError(503, "This instance is shutting down.", code="shutting_down", headers={"Retry-After": "1"})
     return check_ready(get_db(), timeout_s=current_app.config["READY_TIMEOUT_MS"] / 1000)
 
 
