@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-dev
+PORT ?= 8080
+INSTANCES ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test coverage lint typecheck format fuzz bench db-init clean
+.PHONY: help install run prod test coverage lint lint-deploy typecheck format fuzz bench db-init clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,15 +26,24 @@ run: $(INSTALLED) ## Initialise the database, then start the development server 
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --debug $(ARGS)
 
+prod: $(INSTALLED) ## Production topology on this machine: nginx on PORT (8080) before INSTANCES (2) gunicorns
+	$(BIN)/flask db-init
+	$(BIN)/python -m deploy.prod --port $(PORT) --instances $(INSTANCES)
+
 test: $(INSTALLED) ## Run the test suite (flask test); ARGS=tests.api.test_sample runs one module
 	$(BIN)/flask test $(ARGS)
 
 coverage: $(INSTALLED) ## Run the test suite with a coverage report; fails under 90%
 	$(BIN)/flask test --coverage $(ARGS)
 
-lint: $(INSTALLED) ## Check style and formatting with ruff
+lint: $(INSTALLED) lint-deploy ## Check style and formatting with ruff, and the deployment files
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+lint-deploy: $(INSTALLED) ## Lint the Dockerfile (hadolint), the workflow (actionlint) and deploy/k8s (schemas)
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/actionlint
+	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
 
 typecheck: $(INSTALLED) ## Type-check app/, controller/ and model/ with mypy (strict)
 	$(BIN)/mypy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app import create_app
+from app.services import lifecycle
 from tests.base import ApiTestCase, mongo_uri
 
 DOWN = "mongodb://127.0.0.1:1/?directConnection=true"
@@ -29,6 +30,13 @@ class HealthTest(ApiTestCase):
         with self.assertLogs(app.logger, "WARNING"):
             response = app.test_client().get("/ready")
         self.assertError(response, 503, "database_unavailable")
+
+    def test_ready_is_503_while_draining_and_health_stays_ok(self) -> None:
+        lifecycle.start_draining()
+        self.addCleanup(lifecycle.stop_draining)
+        error = self.assertError(self.client.get("/ready"), 503, "shutting_down")
+        self.assertIn("shutting down", error["message"])
+        self.assertEqual(self.client.get("/health").status_code, 200)
 
 
 class MetricsTest(ApiTestCase):
