@@ -246,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             "MONGODB_URI": server_uri(db_port),
             "MONGODB_DB": "bench",
             "GUNICORN_WORKERS": "2",
+            "GUNICORN_DRAIN_S": "0",  # nothing balances load here: stop at once
             "FLASK_CONFIG": "production",
         }
         apps = {}

@@ -77,6 +77,7 @@ class GunicornDatabaseCase(unittest.TestCase):
             "MAIL_SERVER": "127.0.0.1",
             "GUNICORN_BIND": f"127.0.0.1:{self.app_port}",
             "GUNICORN_WORKERS": "2",
+            "GUNICORN_DRAIN_S": "0",  # no load balancer to drain for: stop at once
             "LOG_REQUESTS": "false",
             "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics"),
             **self.extra_env,
