@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -204,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         status = 1
     finally:
         topology.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
         print("prod: stopped", flush=True)
     return status
 
