@@ -57,6 +57,7 @@ class Topology:
             "MONGODB_DB": self.db_name,
             "GUNICORN_WORKERS": "2",
             "LOG_REQUESTS": "false",
+            "MAIL_SERVER": "127.0.0.1",  # required in production; no job worker runs here, so nothing is sent
             # Argon2id at the testing config's cost: the production cost makes each login take 0.4 s here.
             "PASSWORD_HASH_TIME_COST": "1",
             "PASSWORD_HASH_MEMORY_KIB": "1024",
