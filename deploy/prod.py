@@ -126,8 +126,26 @@ class Topology:
         """Point nginx at the instances not in `down`; its old workers finish their requests first."""
         self.write_config(down)
         assert self.proxy is not None  # noqa: S101 (started by start())
+        before = self.nginx_workers()
         self.proxy.send_signal(signal.SIGHUP)
-        time.sleep(0.5)  # nginx has no acknowledgement; new workers take over within milliseconds
+        # nginx does not acknowledge a reload. Its master has done it once it has forked new workers (and
+        # told the old ones to stop accepting); without /proc, give it a moment instead.
+        deadline = time.monotonic() + 10
+        while before is not None and time.monotonic() < deadline:
+            now = self.nginx_workers()
+            if now is None or now - before:
+                break
+            time.sleep(0.05)
+        time.sleep(0.2 if before is not None else 1.0)
+
+    def nginx_workers(self) -> set[int] | None:
+        """Return the pids of nginx's worker processes, None where /proc does not list them."""
+        assert self.proxy is not None  # noqa: S101 (started by start())
+        children = Path(f"/proc/{self.proxy.pid}/task/{self.proxy.pid}/children")
+        try:
+            return {int(pid) for pid in children.read_text().split()}
+        except OSError:
+            return None
 
     def roll(self) -> None:
         """Restart each instance in turn: out of rotation, drained and stopped, started, back in rotation."""
