@@ -77,9 +77,15 @@ class Config:
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_KIB = 65536
     PASSWORD_HASH_PARALLELISM = 4
-    # Per client address, on signup and login; counted in MongoDB so that every worker and host shares it.
+    # Rate limits (moving windows, counted in MongoDB so that every worker and host shares them).
     RATELIMIT_ENABLED = True
+    # Per client address: every request that hashes or checks a password (signup, login, password change,
+    # account deletion) counts, which bounds the Argon2 work one address can cause.
     RATELIMIT_AUTH = "10/minute"
+    # Per account, from any address: failed password checks only. Several windows make the delay grow;
+    # every window ends, so an attacker can slow an account's logins down but never lock it for good.
+    RATELIMIT_ACCOUNT = "5/minute;20/hour"
+    EMAIL_CHECK_DELIVERABILITY = False  # look the email's domain up in DNS at sign-up
     # Per client address, on the endpoints that send mail (password reset, verification, e-mail change).
     RATELIMIT_MAIL = "5/minute"
 
@@ -119,6 +125,8 @@ class Config:
     SLOW_REQUEST_MS = 1000  # slower requests are logged at warning level
     REQUEST_LOG_TO_DB = False  # also keep request records in the logs collection (off the request path)
     METRICS_ENABLED = True  # Prometheus metrics at /metrics
+    # Bearer token /metrics requires when set; in production /metrics is a 404 until it is set.
+    METRICS_TOKEN: str | None = None
     READY_TIMEOUT_MS = 1000  # database ping budget of /ready
     DOCS_ENABLED = True  # the OpenAPI document at /api/v1/openapi.json and Swagger UI at /docs
 
@@ -161,6 +169,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_MEMORY_KIB = 1024
     PASSWORD_HASH_PARALLELISM = 1
     RATELIMIT_AUTH = "1000/minute"
+    RATELIMIT_ACCOUNT = "1000/minute"
     RATELIMIT_MAIL = "1000/minute"
     LOG_LEVEL = "ERROR"  # keep test output readable; tests that check logs capture them
 

@@ -12,7 +12,8 @@ from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import api, cli
-from app.http import errors, middleware, security
+from app.http import errors, middleware, rate_limits, security
+from app.http.body_limit import BodyLimit
 from app.http.converters import ObjectIdConverter
 from app.http.json_provider import OrjsonProvider
 from app.services import database, jobs, json_logging, mail
@@ -54,11 +55,14 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     database.init_app(app)
     mail.init_app(app)
     jobs.init_app(app)
+    if app.config["MAX_CONTENT_LENGTH"]:
+        app.wsgi_app = BodyLimit(app.wsgi_app, max_bytes=app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
     middleware.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     app.url_map.converters["objectid"] = ObjectIdConverter
     api.init_app(app)
+    rate_limits.init_app(app)  # after the blueprints: it wraps the views that declared limits
     app.register_blueprint(ops.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(pages.bp)

@@ -34,8 +34,9 @@ from argon2 import PasswordHasher
 from pymongo import MongoClient
 
 from bench import loadgen
-from controller.auth import AuthSettings, authenticate, login, signup
+from controller.auth import AuthSettings, authenticate, login
 from controller.post import create_post
+from controller.user import signup
 from dev.embedded_mongo import server_uri, start_server
 from model.mongodb import init_db
 

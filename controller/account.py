@@ -11,17 +11,11 @@ from typing import Any, Protocol
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from controller.account_rules import check_password_policy, normalize_email, verify_password
 from controller.account_token import INVALID_TOKEN, consume_token, revoke_tokens
-from controller.auth import (
-    AuthSettings,
-    Identity,
-    check_password_policy,
-    normalize_email,
-    revoke_user_tokens,
-    signup,
-    verify_password,
-)
+from controller.auth import AuthSettings, Identity, revoke_user_tokens
 from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
+from controller.user import signup
 from model.mongodb import AuditLog, Document, User
 
 
@@ -86,7 +80,7 @@ def request_email_change(
     user = users.get(identity.user_id)
     if user is None:
         raise NotFound("The account no longer exists.")
-    if not verify_password(auth, user["password_hash"], current_password):
+    if not verify_password(auth.hasher, user["password_hash"], current_password):
         raise Forbidden("The current password is incorrect.", code="wrong_password")
     new_email = normalize_email(email)
     if new_email == user["email"]:

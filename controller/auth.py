@@ -1,15 +1,18 @@
-"""Sign-up, login, token refresh and logout: Argon2id password hashes and rotating JWTs.
+"""Login, token refresh and logout: rotating JWTs bound to the account's current password.
 
 Tokens are HS256 JWTs signed with the app's secret. Each login starts a token *family* (`fam`); each
 access/refresh pair is a *session* (`sid`) within it. Refreshing consumes the session (single use),
 which also ends its access token, and returns a new pair in the same family. Presenting a used
 refresh token again revokes the whole family, so a stolen refresh token stops working for thief and
 owner alike. Revocations live in the `revoked_tokens` collection until the tokens they cover expire.
+
+Every token also carries the account's `token_version` (`ver`), which a password change increments in
+the same write as the new hash: a token is only good while its account exists, is not disabled and
+still has that version, so no token issued from a replaced password hash can ever be used.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -20,31 +23,23 @@ from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 
-from controller.errors import Conflict, Forbidden, InvalidInput, Unauthorized
-from controller.serialize import public
+from controller.account_rules import email_key, is_active, verify_password
+from controller.errors import Forbidden, Unauthorized
 from model.mongodb import AuditLog, Document, RevokedToken, User
 from model.mongodb.user import ROLES
 
 ALGORITHM = "HS256"
-PASSWORD_MIN_LENGTH = 8
-PASSWORD_MAX_LENGTH = 256
-EMAIL_MAX_LENGTH = 254
-NAME_MAX_LENGTH = 100
-# Deliberately loose: the address must have one @ and a dot in its domain; delivery proves the rest.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
-_REQUIRED_CLAIMS = ["exp", "iat", "sub", "sid", "fam", "type", "role"]
+_REQUIRED_CLAIMS = ["exp", "iat", "sub", "sid", "fam", "type", "role", "ver"]
 INVALID_CREDENTIALS = "The email or password is incorrect."
 
 
 @dataclass(frozen=True, eq=False)
 class AuthSettings:
-    """What the auth controllers need from configuration."""
+    """What the auth and account controllers need from configuration."""
 
     secret_key: str
     access_ttl: timedelta
@@ -53,6 +48,7 @@ class AuthSettings:
     require_verified_email: bool = False
     # A refresh token presented again this soon gets the pair already issued instead of ending its login.
     refresh_grace: timedelta = timedelta(seconds=30)
+    check_email_deliverability: bool = False
 
     @cached_property
     def dummy_hash(self) -> str:
@@ -75,69 +71,30 @@ class Identity:
         return self.role == "admin"
 
 
-def user_public(user: Document) -> dict[str, Any]:
-    """Return a user as the API shows it: never the password hash."""
-    return {**public(user, hidden=frozenset({"password_hash"})), "email_verified": bool(user.get("email_verified"))}
-
-
-def normalize_email(raw: str) -> str:
-    """Return the email trimmed and lower-cased; raise InvalidInput when it is not an address."""
-    email = raw.strip().lower()
-    if len(email) > EMAIL_MAX_LENGTH or not _EMAIL.fullmatch(email):
-        raise InvalidInput("The email address is invalid.", fields={"email": "must be a valid email address"})
-    return email
-
-
-def normalize_name(raw: str) -> str:
-    """Return the display name trimmed; raise InvalidInput when nothing is left or it is too long."""
-    name = raw.strip()
-    if not name or len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput("The name is invalid.", fields={"name": f"must be 1 to {NAME_MAX_LENGTH} characters"})
-    return name
-
-
-def check_password_policy(password: str, *, field: str = "password") -> None:
-    """Raise InvalidInput unless the password is 8 to 256 characters and not only spaces."""
-    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH or not password.strip():
-        message = f"must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters, not only spaces"
-        raise InvalidInput("The password is too weak.", fields={field: message})
-
-
-def verify_password(auth: AuthSettings, password_hash: str, password: str) -> bool:
-    """Tell whether `password` matches `password_hash`."""
-    try:
-        return auth.hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def signup(db: Database, auth: AuthSettings, *, email: str, password: str, name: str, role: str = "user") -> Document:
-    """Create an account and return it as stored; a taken email is a Conflict."""
-    email = normalize_email(email)
-    name = normalize_name(name)
-    check_password_policy(password)
-    try:
-        user = User(db).create(email=email, password_hash=auth.hasher.hash(password), name=name, role=role)
-    except DuplicateKeyError:
-        raise Conflict("An account with this email already exists.", code="email_taken") from None
-    AuditLog(db).write("user.signed_up", detail={"user_id": str(user["_id"]), "role": role})
-    return user
-
-
 def login(db: Database, auth: AuthSettings, *, email: str, password: str) -> dict[str, Any]:
-    """Check the credentials and start a new token family; any mismatch is the same Unauthorized."""
+    """Check the credentials and start a new token family; any mismatch is the same Unauthorized.
+
+    The password is checked against the hash read first; the account is then read again, and tokens
+    are issued only if that hash is still the current one (a password change meanwhile is a 401).
+    """
     users = User(db)
-    user = users.find_by_email(email.strip().lower())
-    if user is None:
+    user = users.find_by_email(email_key(email))
+    if not is_active(user):
         # Spend the time a real check takes, so that response times do not reveal which emails exist.
-        verify_password(auth, auth.dummy_hash, password)
+        verify_password(auth.hasher, auth.dummy_hash, password)
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
-    if not verify_password(auth, user["password_hash"], password):
+    if not verify_password(auth.hasher, user["password_hash"], password):
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     if auth.require_verified_email and not user.get("email_verified"):
         raise Forbidden("Verify your email address first: follow the link mailed to you.", code="email_not_verified")
     if auth.hasher.check_needs_rehash(user["password_hash"]):
-        users.set_fields(user["_id"], password_hash=auth.hasher.hash(password))
+        # Only over the hash just verified: a password changed meanwhile is never overwritten.
+        users.replace_password_hash(
+            user["_id"], expected=user["password_hash"], new=auth.hasher.hash(password), end_sessions=False
+        )
+    current = users.get(user["_id"])
+    if not is_active(current) or _version(current) != _version(user):
+        raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     return _issue_tokens(auth, user, family_id=secrets.token_urlsafe(16))
 
 
@@ -148,10 +105,8 @@ def refresh(db: Database, auth: AuthSettings, *, refresh_token: str) -> dict[str
     tabs refreshing at once) gets the pair already issued for it; later, it is a replay and ends the family.
     """
     claims = _decode(auth, refresh_token, expected_type="refresh")
-    _ensure_not_revoked(db, claims, keys=_family_keys(claims))
-    user = User(db).get(ObjectId(claims["sub"]))
-    if user is None:
-        raise Unauthorized("The account no longer exists.", code="invalid_token")
+    _ensure_not_revoked(db, claims, keys=[f"fam:{claims['fam']}"])
+    user = _current_account(db, claims)
     revocations = RevokedToken(db)
     expires_at = _revocation_expiry(auth)
     successor = {"sid": secrets.token_urlsafe(16), "iat": time.time(), "role": user["role"]}
@@ -162,7 +117,9 @@ def refresh(db: Database, auth: AuthSettings, *, refresh_token: str) -> dict[str
         return _issue_tokens(auth, user, family_id=claims["fam"], session=used["successor"])
     # Used before, outside the grace window: a replay. End the family so that both chains die.
     revocations.revoke(f"fam:{claims['fam']}", expires_at=expires_at)
-    AuditLog(db).write("auth.refresh_reuse_detected", detail={"user_id": claims["sub"], "family": claims["fam"]})
+    # The family id names a login but is no credential; no token is ever written to the log.
+    detail = {"user_id": claims["sub"], "family": claims["fam"]}
+    AuditLog(db).write("auth.refresh_reuse_detected", detail=detail, actor=claims["sub"])
     raise Unauthorized("The refresh token has already been used.", code="token_revoked")
 
 
@@ -172,28 +129,56 @@ def logout(db: Database, auth: AuthSettings, identity: Identity) -> None:
 
 
 def revoke_user_tokens(db: Database, auth: AuthSettings, user_id: ObjectId) -> None:
-    """End every session of a user issued until now (after a password change)."""
-    RevokedToken(db).revoke(f"user:{user_id}", expires_at=_revocation_expiry(auth), revoked_before=time.time())
+    """End every session of a user issued until now (its token version moves on)."""
+    User(db).end_sessions(user_id)
 
 
 def authenticate(db: Database, auth: AuthSettings, token: str) -> Identity:
-    """Return the identity an access token proves; raise Unauthorized for any bad or revoked token."""
+    """Return the identity an access token proves; raise Unauthorized for any bad or revoked token.
+
+    A deleted or disabled account, or a token from before the last password change, is a 401; the
+    role comes from the account as it is now, not as it was at login.
+    """
     claims = _decode(auth, token, expected_type="access")
-    _ensure_not_revoked(db, claims, keys=[f"sid:{claims['sid']}", *_family_keys(claims)])
-    return Identity(
-        user_id=ObjectId(claims["sub"]), role=claims["role"], session_id=claims["sid"], family_id=claims["fam"]
-    )
+    _ensure_not_revoked(db, claims, keys=[f"sid:{claims['sid']}", f"fam:{claims['fam']}"])
+    user = _current_account(db, claims)
+    return Identity(user_id=user["_id"], role=user["role"], session_id=claims["sid"], family_id=claims["fam"])
+
+
+def _version(user: Document | None) -> int:
+    return int((user or {}).get("token_version", 0))
+
+
+def _current_account(db: Database, claims: dict[str, Any]) -> Document:
+    """Return the token's account; raise Unauthorized when it is gone, disabled or has moved on."""
+    user = User(db).get(ObjectId(claims["sub"]), {"role": 1, "token_version": 1, "disabled": 1})
+    if user is None:
+        raise Unauthorized("The account no longer exists.", code="invalid_token")
+    if not is_active(user):
+        raise Unauthorized("The account is disabled.", code="account_disabled")
+    if _version(user) != claims["ver"]:
+        raise Unauthorized("The token has been revoked.", code="token_revoked")
+    return user
 
 
 def _issue_tokens(
     auth: AuthSettings, user: Document, *, family_id: str, session: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Sign the pair of a new session, or of `session` (sid, iat, role) again: the same tokens, byte for byte."""
-    # iat keeps sub-second precision so that a revocation and a new login in the same second are told apart.
+    """Sign the pair of a new session, or of `session` (sid, iat, role) again: the same tokens, byte for byte.
+
+    `ver` is the account's current token version: a session re-signed after a password change never
+    gets this far, since its refresh token carries the old version.
+    """
     if session is None:
         session = {"sid": secrets.token_urlsafe(16), "iat": time.time(), "role": user["role"]}
     now = session["iat"]
-    claims = {"sub": str(user["_id"]), "role": session["role"], "sid": session["sid"], "fam": family_id}
+    claims = {
+        "sub": str(user["_id"]),
+        "role": session["role"],
+        "sid": session["sid"],
+        "fam": family_id,
+        "ver": _version(user),
+    }
     access_exp = int(now + auth.access_ttl.total_seconds())
     refresh_exp = int(now + auth.refresh_ttl.total_seconds())
     access = {**claims, "type": "access", "iat": now, "exp": access_exp}
@@ -225,22 +210,18 @@ def _decode(auth: AuthSettings, token: str, *, expected_type: str) -> dict[str, 
         and isinstance(claims["sid"], str)
         and isinstance(claims["fam"], str)
         and isinstance(claims["iat"], int | float)
+        and isinstance(claims["ver"], int)
+        and not isinstance(claims["ver"], bool)
     )
     if not well_formed:
         raise Unauthorized("The token is invalid.", code="invalid_token")
     return claims
 
 
-def _family_keys(claims: dict[str, Any]) -> list[str]:
-    return [f"fam:{claims['fam']}", f"user:{claims['sub']}"]
-
-
 def _ensure_not_revoked(db: Database, claims: dict[str, Any], *, keys: list[str]) -> None:
     """Raise Unauthorized when any of `keys` revokes the token (one indexed query)."""
-    for revocation in RevokedToken(db).find_any(keys):
-        cutoff = revocation.get("revoked_before")
-        if cutoff is None or claims["iat"] <= cutoff:
-            raise Unauthorized("The token has been revoked.", code="token_revoked")
+    if RevokedToken(db).find_any(keys):
+        raise Unauthorized("The token has been revoked.", code="token_revoked")
 
 
 def _revocation_expiry(auth: AuthSettings) -> datetime:

@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from controller.auth import Identity
 from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
-from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, page_response
+from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Listing, page_response
 from controller.serialize import public
 from model.mongodb import Document, Post, utcnow
 from model.mongodb.post import STATUSES
@@ -129,6 +129,7 @@ def delete_post(db: Database, identity: Identity, post_id: ObjectId) -> None:
 def list_posts(
     db: Database,
     *,
+    cursor_key: bytes,
     tag: str | None = None,
     author_id: ObjectId | str | None = None,
     sort: str = "newest",
@@ -138,21 +139,24 @@ def list_posts(
     """List published posts, filtered by tag or author, one keyset page at a time.
 
     Returns `{"items": [...], "next_cursor": str | None}`; pass `next_cursor` back for the next page.
+    A cursor is signed with `cursor_key` and only valid for the same sort and filters.
     """
     if sort not in SORTS:
         raise InvalidInput("The sort is invalid.", fields={"sort": f"must be one of {', '.join(SORTS)}"})
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput("The limit is invalid.", fields={"limit": f"must be 1 to {MAX_PAGE_SIZE}"})
-    after = decode_cursor(cursor, order=sort) if cursor else None
+    tag = normalize_tag(tag) if tag is not None else None
+    owner_id = _object_id(author_id, "author") if author_id is not None else None
+    listing = Listing(cursor_key, sort, {"tag": tag, "author": owner_id})
     posts = Post(db).list_page(
         status="published",
         limit=limit + 1,
         newest_first=sort == "newest",
-        tag=normalize_tag(tag) if tag is not None else None,
-        owner_id=_object_id(author_id, "author") if author_id is not None else None,
-        after=after,
+        tag=tag,
+        owner_id=owner_id,
+        after=listing.decode(cursor) if cursor else None,
     )
-    return page_response(posts, limit=limit, order=sort, order_by="published_at", show=post_public)
+    return page_response(posts, limit=limit, listing=listing, order_by="published_at", show=post_public)
 
 
 def _text(raw: str, field: str) -> str:

@@ -1,32 +1,44 @@
-"""The caller's own account, and administrators."""
+"""Accounts: sign-up, the caller's own account (show, change, delete) and administrators.
+
+The rules an account must follow (email, name, password) live in `controller.account_rules`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
-from controller.auth import (
-    AuthSettings,
-    Identity,
+from controller.account_rules import (
     check_password_policy,
+    is_active,
     normalize_email,
     normalize_name,
-    revoke_user_tokens,
-    signup,
     user_public,
     verify_password,
 )
-from controller.errors import Forbidden, InvalidInput, NotFound
-from model.mongodb import AuditLog, User
+from controller.auth import AuthSettings, Identity
+from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
+from model.mongodb import AuditLog, Document, Post, User
+
+
+def signup(db: Database, auth: AuthSettings, *, email: str, password: str, name: str, role: str = "user") -> Document:
+    """Create an account and return it as stored; a taken email is a Conflict."""
+    email = normalize_email(email, check_deliverability=auth.check_email_deliverability)
+    name = normalize_name(name)
+    check_password_policy(password)
+    try:
+        user = User(db).create(email=email, password_hash=auth.hasher.hash(password), name=name, role=role)
+    except DuplicateKeyError:
+        raise Conflict("An account with this email already exists.", code="email_taken") from None
+    AuditLog(db).write("user.signed_up", detail={"user_id": str(user["_id"]), "role": role}, actor=str(user["_id"]))
+    return user
 
 
 def get_me(db: Database, identity: Identity) -> dict[str, Any]:
     """Return the caller's account."""
-    user = User(db).get(identity.user_id)
-    if user is None:
-        raise NotFound("The account no longer exists.")
-    return user_public(user)
+    return user_public(_own_account(db, identity))
 
 
 def update_me(
@@ -40,34 +52,51 @@ def update_me(
 ) -> dict[str, Any]:
     """Change the caller's name and/or password; a new password needs the current one.
 
-    Changing the password ends every session of the account, this one included.
+    Changing the password ends every session of the account, this one included, in the same write.
     """
     if name is None and password is None:
         raise InvalidInput("Nothing to change: give a name or a password.", code="nothing_to_change")
     users = User(db)
-    user = users.get(identity.user_id)
-    if user is None:
-        raise NotFound("The account no longer exists.")
-    changes: dict[str, Any] = {}
-    if name is not None:
-        changes["name"] = normalize_name(name)
+    user = _own_account(db, identity)
     if password is not None:
         if current_password is None:
             raise InvalidInput(
                 "The current password is required to set a new one.",
                 fields={"current_password": "required when changing the password"},
             )
-        if not verify_password(auth, user["password_hash"], current_password):
-            raise Forbidden("The current password is incorrect.", code="wrong_password")
+        _check_current_password(auth, user, current_password)
         check_password_policy(password)
-        changes["password_hash"] = auth.hasher.hash(password)
-    updated = users.set_fields(identity.user_id, **changes)
+    updated: Document | None = user
+    if name is not None:
+        updated = users.set_fields(identity.user_id, name=normalize_name(name))
+    if password is not None:
+        updated = users.replace_password_hash(
+            identity.user_id, expected=user["password_hash"], new=auth.hasher.hash(password), end_sessions=True
+        )
+        if updated is None:
+            raise Conflict("The password changed meanwhile; sign in again.", code="concurrent_update")
+        AuditLog(db).write(
+            "user.password_changed", detail={"user_id": str(identity.user_id)}, actor=str(identity.user_id)
+        )
     if updated is None:
         raise NotFound("The account no longer exists.")
-    if password is not None:
-        revoke_user_tokens(db, auth, identity.user_id)
-        AuditLog(db).write("user.password_changed", detail={"user_id": str(identity.user_id)})
     return user_public(updated)
+
+
+def delete_me(db: Database, auth: AuthSettings, identity: Identity, *, current_password: str) -> int:
+    """Delete the caller's account and its posts, given its current password; return how many posts went.
+
+    Every token of the account stops working at once: a token is only good while its account exists.
+    """
+    user = _own_account(db, identity)
+    _check_current_password(auth, user, current_password)
+    if not User(db).delete(identity.user_id):
+        raise NotFound("The account no longer exists.")
+    removed = Post(db).delete_by_owner(identity.user_id)
+    AuditLog(db).write(
+        "user.deleted", detail={"user_id": str(identity.user_id), "posts_deleted": removed}, actor=str(identity.user_id)
+    )
+    return removed
 
 
 def create_admin(
@@ -89,3 +118,15 @@ def create_admin(
     if name is None or password is None:
         raise InvalidInput("A new admin account needs a name and a password.")
     return user_public(signup(db, auth, email=email, password=password, name=name, role="admin")), True
+
+
+def _own_account(db: Database, identity: Identity) -> Document:
+    user = User(db).get(identity.user_id)
+    if not is_active(user):
+        raise NotFound("The account no longer exists.")
+    return user
+
+
+def _check_current_password(auth: AuthSettings, user: Document, current_password: str) -> None:
+    if not verify_password(auth.hasher, user["password_hash"], current_password):
+        raise Forbidden("The current password is incorrect.", code="wrong_password")

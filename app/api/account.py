@@ -15,12 +15,13 @@ from app.api.auth import EMAIL, TOKEN
 from app.api.users import PASSWORD_RULES
 from app.http.idempotency import idempotent
 from app.http.openapi import STRING, documented, object_schema
-from app.http.security import auth_settings, authenticated, current_identity, rate_limited
+from app.http.rate_limits import ADDRESS, MAIL, TOKEN_ACCOUNT, rate_limited
+from app.http.security import auth_settings, authenticated, current_identity
 from app.http.validation import validate
 from app.services.database import get_db
 from app.services.jobs import get_jobs
 from controller import account
-from controller.auth import PASSWORD_MAX_LENGTH
+from controller.account_rules import PASSWORD_MAX_LENGTH
 
 bp = Blueprint("account", __name__)
 
@@ -33,7 +34,7 @@ RESET_ACCEPTED = {
 
 @bp.post("/auth/password-reset")
 @documented(202, ACCEPTED)
-@rate_limited("mail")
+@rate_limited(MAIL)
 @idempotent
 @validate
 def request_password_reset(email: str = EMAIL) -> tuple[dict[str, Any], int]:
@@ -44,7 +45,7 @@ def request_password_reset(email: str = EMAIL) -> tuple[dict[str, Any], int]:
 
 @bp.post("/auth/password-reset/confirm")
 @documented(204, errors=[400])
-@rate_limited("mail")
+@rate_limited(MAIL, ADDRESS)
 @idempotent
 @validate
 def reset_password(token: str = TOKEN, password: str = Json(str, rules=PASSWORD_RULES)) -> tuple[str, int]:
@@ -55,7 +56,7 @@ def reset_password(token: str = TOKEN, password: str = Json(str, rules=PASSWORD_
 
 @bp.post("/auth/verify-email")
 @documented(204, errors=[400])
-@rate_limited("mail")
+@rate_limited(MAIL)
 @idempotent
 @validate
 def verify_email(token: str = TOKEN) -> tuple[str, int]:
@@ -67,7 +68,7 @@ def verify_email(token: str = TOKEN) -> tuple[str, int]:
 @bp.post("/auth/verify-email/resend")
 @documented(202, ACCEPTED, errors=[409])
 @authenticated()
-@rate_limited("mail")
+@rate_limited(MAIL)
 @idempotent
 @validate
 def resend_verification() -> tuple[dict[str, Any], int]:
@@ -79,7 +80,7 @@ def resend_verification() -> tuple[dict[str, Any], int]:
 @bp.post("/users/me/email")
 @documented(202, ACCEPTED, errors=[403, 409])
 @authenticated()
-@rate_limited("mail")
+@rate_limited(MAIL, ADDRESS, TOKEN_ACCOUNT)
 @idempotent
 @validate
 def request_email_change(
@@ -94,7 +95,7 @@ def request_email_change(
 
 @bp.post("/users/me/email/confirm")
 @documented(204, errors=[400, 409])
-@rate_limited("mail")
+@rate_limited(MAIL)
 @idempotent
 @validate
 def confirm_email_change(token: str = TOKEN) -> tuple[str, int]:

@@ -10,12 +10,13 @@ from flask_validation_extended import Json, MaxLen, MinLen, Regex
 from app.api.users import NAME_RULES, PASSWORD_RULES, USER
 from app.http.idempotency import idempotent
 from app.http.openapi import STRING, documented, object_schema
-from app.http.security import auth_settings, authenticated, current_identity, rate_limited
+from app.http.rate_limits import ADDRESS, LOGIN_ACCOUNT, rate_limited
+from app.http.security import auth_settings, authenticated, current_identity
 from app.http.validation import validate
 from app.services.database import get_db
 from app.services.jobs import get_jobs
 from controller import account, auth
-from controller.auth import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
+from controller.account_rules import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, user_public
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -33,7 +34,7 @@ TOKENS = object_schema(
 
 @bp.post("/signup")
 @documented(201, USER, errors=[409])
-@rate_limited("auth")
+@rate_limited(ADDRESS)
 @idempotent
 @validate
 def create_account(
@@ -42,13 +43,13 @@ def create_account(
     name: str = Json(str, rules=NAME_RULES),
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create an account and mail a link that verifies its address; the email is trimmed, lower-cased, unused."""
-    user = account.register(get_db(), auth_settings(), get_jobs(), email=email, password=password, name=name)
-    return auth.user_public(user), 201, {"Location": url_for("api.users.get_me")}
+    created = account.register(get_db(), auth_settings(), get_jobs(), email=email, password=password, name=name)
+    return user_public(created), 201, {"Location": url_for("api.users.get_me")}
 
 
 @bp.post("/login")
 @documented(schema=TOKENS, errors=[401, 403])
-@rate_limited("auth")
+@rate_limited(ADDRESS, LOGIN_ACCOUNT)
 @validate
 def create_tokens(
     email: str = Json(str, rules=[MaxLen(EMAIL_MAX_LENGTH)]),
@@ -56,7 +57,8 @@ def create_tokens(
 ) -> dict[str, Any]:
     """Exchange an email and password for an access token and a refresh token.
 
-    A wrong email and a wrong password get the same 401.
+    A wrong email and a wrong password get the same 401. Failed logins are limited per address and per
+    account (from any address), with a delay that grows with the failures but always ends.
     """
     return auth.login(get_db(), auth_settings(), email=email, password=password)
 

@@ -11,7 +11,7 @@ from flask_validation_extended import In, Json, List, Max, MaxLen, Min, MinLen, 
 from app.http.idempotency import idempotent, reserved_id
 from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
 from app.http.responses import created
-from app.http.security import authenticated, current_identity, optional_identity
+from app.http.security import authenticated, current_identity, cursor_key, optional_identity
 from app.http.validation import EachMatches, validate
 from app.services.database import get_db
 from controller import post
@@ -105,6 +105,9 @@ def list_posts(
 ) -> dict[str, Any]:
     """List published posts, newest or oldest first, filtered by tag or author, one page at a time.
 
-    Pass `next_cursor` back as `cursor` for the next page; a cursor is bound to its sort order.
+    Pass `next_cursor` back as `cursor` for the next page; a cursor is signed and bound to its sort order
+    and filters: any other cursor is a 400.
     """
-    return post.list_posts(get_db(), tag=tag, author_id=author, sort=sort, limit=limit, cursor=cursor)
+    return post.list_posts(
+        get_db(), cursor_key=cursor_key(), tag=tag, author_id=author, sort=sort, limit=limit, cursor=cursor
+    )

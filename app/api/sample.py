@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask_validation_extended import Json, Max, MaxLen, Min, MinLen, Query, Strip
 
 from app.http.middleware import request_id
 from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
+from app.http.security import authenticated, current_identity
 from app.http.validation import validate
 from app.services.database import get_db
 from controller import calculator, sample
@@ -74,15 +75,18 @@ def get_author() -> dict[str, Any]:
 
 @bp.put("/author")
 @documented(schema=AUTHOR)
+@authenticated(role="admin")
 @validate
 def update_author(name: str = Json(str, rules=[MinLen(1), MaxLen(100), Strip()])) -> dict[str, Any]:
-    """Change the author setting; the change is written to the audit log."""
-    return sample.set_author(get_db(), name=name, request_id=request_id(), actor=request.remote_addr)
+    """Change the author setting, as an admin; the change and who made it go to the audit log."""
+    actor = str(current_identity().user_id)
+    return sample.set_author(get_db(), name=name, request_id=request_id(), actor=actor)
 
 
 @bp.get("/logs")
 @documented(schema=LOG_PAGE)
+@authenticated(role="admin")
 @validate
 def list_logs(limit: int = Query(int, default=20, rules=[Min(1), Max(100)])) -> dict[str, Any]:
-    """List the latest log entries, newest first."""
+    """List the latest audit log entries, newest first, as an admin."""
     return {"items": sample.list_logs(get_db(), limit=limit)}

@@ -8,11 +8,12 @@ from flask import Blueprint
 from flask_validation_extended import Json, MaxLen, MinLen, Regex
 
 from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
+from app.http.rate_limits import ADDRESS, TOKEN_ACCOUNT, rate_limited, without_password
 from app.http.security import auth_settings, authenticated, current_identity
 from app.http.validation import validate
 from app.services.database import get_db
 from controller import user
-from controller.auth import NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from controller.account_rules import NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from model.mongodb.user import ROLES
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -43,6 +44,7 @@ def get_me() -> dict[str, Any]:
 
 @bp.patch("/me")
 @documented(schema=USER, errors=[403, 404])
+@rate_limited(ADDRESS, TOKEN_ACCOUNT, exempt_when=without_password)
 @authenticated()
 @validate
 def update_me(
@@ -53,6 +55,7 @@ def update_me(
     """Change the caller's name or password.
 
     A new password needs the current one, and signs out every session of the account, this one included.
+    Password changes are rate limited per address and, for wrong current passwords, per account.
     """
     return user.update_me(
         get_db(),
@@ -62,3 +65,17 @@ def update_me(
         password=password,
         current_password=current_password,
     )
+
+
+@bp.delete("/me")
+@documented(204, errors=[403, 404])
+@rate_limited(ADDRESS, TOKEN_ACCOUNT)
+@authenticated()
+@validate
+def delete_me(current_password: str = Json(str, rules=[MinLen(1), MaxLen(PASSWORD_MAX_LENGTH)])) -> tuple[str, int]:
+    """Delete the caller's account and all its posts; needs the current password.
+
+    Every token of the account stops working at once. Rate limited like password changes.
+    """
+    user.delete_me(get_db(), auth_settings(), current_identity(), current_password=current_password)
+    return "", 204

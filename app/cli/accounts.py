@@ -7,9 +7,9 @@ from flask.cli import with_appcontext
 
 from app.http.security import auth_settings
 from app.services.database import get_db
+from controller.account_rules import find_account
 from controller.errors import DomainError
 from controller.user import create_admin
-from model.mongodb import User
 
 
 @click.command("create-admin", short_help="Make an account an admin (create if needed).")
@@ -20,8 +20,7 @@ def create_admin_command(email: str, name: str | None) -> None:
     """Make EMAIL an admin, creating the account (asking for its password) if it does not exist."""
     db = get_db()
     password = None
-    exists = User(db).find_by_email(email.strip().lower()) is not None
-    if not exists:
+    if find_account(db, email) is None:
         name = name or click.prompt("Name")
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:

@@ -76,6 +76,7 @@ class RequestMiddleware:
         slow_seconds: float,
         metrics_enabled: bool,
         writer: RequestLogWriter | None,
+        trust_request_id: bool = False,
     ) -> None:
         self.wsgi_app = wsgi_app
         self.logger = logger
@@ -83,6 +84,8 @@ class RequestMiddleware:
         self.slow_seconds = slow_seconds
         self.metrics_enabled = metrics_enabled
         self.writer = writer
+        # Only a trusted proxy's id is kept; with no proxy, X-Request-ID is the client's and could spoof logs.
+        self.trust_request_id = trust_request_id
         self.static_headers = [
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "no-referrer"),
@@ -91,7 +94,7 @@ class RequestMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        incoming = environ.get("HTTP_X_REQUEST_ID")
+        incoming = environ.get("HTTP_X_REQUEST_ID") if self.trust_request_id else None
         # Ids need to be unique, not secret: random (reseeded in every forked worker) avoids a system call.
         rid = incoming if incoming and _VALID_REQUEST_ID.fullmatch(incoming) else f"{random.getrandbits(128):032x}"
         environ[REQUEST_ID_KEY] = rid
@@ -160,4 +163,5 @@ def init_app(app: Flask) -> None:
         slow_seconds=config["SLOW_REQUEST_MS"] / 1000,
         metrics_enabled=config["METRICS_ENABLED"],
         writer=writer,
+        trust_request_id=config["PROXY_COUNT"] > 0,
     )

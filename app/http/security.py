@@ -1,4 +1,4 @@
-"""Authentication and rate limiting for views: the one auth decorator and the one rate-limit decorator."""
+"""Authentication for views: the auth settings and the one auth decorator."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from flask import Flask, current_app, g, request
 from app.http.errors import BEARER_CHALLENGE, ApiError
 from app.http.middleware import USER_ID_KEY
 from app.services.database import get_db
-from config import ConfigError
-from controller import rate_limit
+from controller import pagination
 from controller.auth import AuthSettings, Identity, authenticate
 from controller.errors import Forbidden
 
@@ -23,7 +22,7 @@ MAX_TOKEN_LENGTH = 4096
 
 
 def init_app(app: Flask) -> None:
-    """Build the auth settings and rate-limit rules from the app's config."""
+    """Build the auth settings and the cursor key from the app's config."""
     config = app.config
     app.extensions["auth"] = AuthSettings(
         secret_key=config["SECRET_KEY"] or "",
@@ -36,13 +35,15 @@ def init_app(app: Flask) -> None:
             parallelism=config["PASSWORD_HASH_PARALLELISM"],
         ),
         require_verified_email=config["REQUIRE_VERIFIED_EMAIL"],
+        check_email_deliverability=config["EMAIL_CHECK_DELIVERABILITY"],
     )
-    try:
-        app.extensions["rate_limits"] = {
-            scope: rate_limit.RateLimit.parse(config[f"RATELIMIT_{scope.upper()}"]) for scope in ("auth", "mail")
-        }
-    except ValueError as error:
-        raise ConfigError(f"RATELIMIT_AUTH/RATELIMIT_MAIL: {error}") from None
+    app.extensions["cursor_key"] = pagination.cursor_key(config["SECRET_KEY"] or "")
+
+
+def cursor_key() -> bytes:
+    """Return the key that signs the current app's pagination cursors."""
+    key: bytes = current_app.extensions["cursor_key"]
+    return key
 
 
 def auth_settings() -> AuthSettings:
@@ -98,25 +99,6 @@ def authenticated(*, role: str | None = None, optional: bool = False) -> Callabl
             return view(*args, **kwargs)
 
         wrapper.api_auth = {"role": role, "optional": optional}  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
-
-    return decorator
-
-
-def rate_limited(scope: str) -> Callable[[View], View]:
-    """Count each call per client address against the `scope` rule; over the limit is a 429 with Retry-After."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if current_app.config["RATELIMIT_ENABLED"]:
-                rule = current_app.extensions["rate_limits"][scope]
-                wait = rate_limit.hit(get_db(), key=f"{scope}:{request.remote_addr}", rule=rule)
-                if wait is not None:
-                    raise ApiError(429, "Too many requests; slow down.", headers={"Retry-After": str(wait)})
-            return view(*args, **kwargs)
-
-        wrapper.api_rate_limit = scope  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

@@ -24,6 +24,8 @@ from prometheus_client import (
 )
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Any other method a client sends is counted as "other": a label must never take client-chosen values.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class _Metrics:
@@ -46,9 +48,9 @@ def metrics() -> _Metrics:
 
 
 def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
-    """Count one answered request and its duration."""
+    """Count one answered request and its duration; `endpoint` is the URL rule, never the raw path."""
     m = metrics()
-    labels = (method, endpoint, str(status))
+    labels = (method if method in METHODS else "other", endpoint, str(status))
     child = m.children.get(labels)
     if child is None:
         child = m.children[labels] = m.requests.labels(*labels)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from contextlib import suppress
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 from pymongo.errors import PyMongoError
 
-from app.http.errors import ApiError
+from app.http.errors import BEARER_CHALLENGE, ApiError
 from app.http.openapi import documented, object_schema
 from app.services import jobs, lifecycle, metrics
 from app.services.database import get_db
@@ -43,11 +44,21 @@ def get_readiness() -> dict[str, Any]:
 
 
 @bp.get("/metrics")
-@documented(schema={"type": "string"}, content_type="text/plain", errors=[404])
+@documented(schema={"type": "string"}, content_type="text/plain", errors=[401, 404])
 def get_metrics() -> Response:
-    """Expose Prometheus metrics, summed over every gunicorn worker."""
-    if not current_app.config["METRICS_ENABLED"]:
+    """Expose Prometheus metrics, summed over every gunicorn worker.
+
+    With METRICS_TOKEN set, the scraper must send it as a bearer token; in production, where the
+    metrics would otherwise be public, they stay off (404) until METRICS_TOKEN is set.
+    """
+    config = current_app.config
+    token: str | None = config["METRICS_TOKEN"]
+    if not config["METRICS_ENABLED"] or (token is None and config["ENV_NAME"] == "production"):
         raise ApiError(404, "Metrics are disabled.")
+    if token is not None:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise ApiError(401, "Metrics need the METRICS_TOKEN bearer token.", headers=BEARER_CHALLENGE)
     body, content_type = metrics.render()
     with suppress(PyMongoError):  # the database is away: serve the process's own metrics anyway
         body += jobs.exposition(get_db())

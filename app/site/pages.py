@@ -43,7 +43,7 @@ def readme() -> tuple[list[tuple[str, str]], str]:
 @bp.get("/")
 @documented(hidden=True)
 def get_home() -> str:
-    """Show the landing page: name, version, environment and where to go next."""
+    """Show the landing page: name, version, where to go next and, outside production, the environment."""
     from app import __version__  # app/__init__ imports this module first
 
     config = current_app.config
@@ -52,7 +52,7 @@ def get_home() -> str:
         "index.html",
         name=config["APP_NAME"],
         version=__version__,
-        environment=config["ENV_NAME"],
+        environment=None if config["ENV_NAME"] == "production" else config["ENV_NAME"],
         docs_enabled=config["DOCS_ENABLED"],
         sections=sections,
     )

@@ -12,7 +12,6 @@ from model.mongodb.job_stat import JobStat
 from model.mongodb.master_config import MasterConfig
 from model.mongodb.migration import AppliedMigration, MigrationLock
 from model.mongodb.post import Post
-from model.mongodb.rate_limit import RateLimitCounter
 from model.mongodb.revoked_token import RevokedToken
 from model.mongodb.sent_mail import SentMail
 from model.mongodb.user import User
@@ -23,7 +22,6 @@ MODELS: tuple[type[Model], ...] = (
     MasterConfig,
     User,
     RevokedToken,
-    RateLimitCounter,
     Post,
     AccountToken,
     SentMail,
@@ -61,7 +59,6 @@ __all__ = [
     "MigrationLock",
     "Model",
     "Post",
-    "RateLimitCounter",
     "RevokedToken",
     "SentMail",
     "User",

@@ -51,3 +51,7 @@ class Post(Model):
         if owner_id is not None:
             query["owner_id"] = owner_id
         return self.page(query, order_by="published_at", limit=limit, newest_first=newest_first, after=after)
+
+    def delete_by_owner(self, owner_id: ObjectId) -> int:
+        """Delete every post of an owner; return how many there were."""
+        return self.collection.delete_many({"owner_id": owner_id}).deleted_count

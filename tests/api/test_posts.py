@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from typing import Any
 
 from bson import ObjectId
 
-from tests.base import ApiTestCase
+from app import create_app
+from tests.base import ApiTestCase, mongo_uri
 from tests.utils.factories import make_post
 
 POSTS = "/api/v1/posts"
@@ -235,3 +239,28 @@ class ListPostsApiTest(PostsApiTestCase):
         self.assertError(
             self.client.get(POSTS, query_string={"cursor": cursor, "sort": "oldest"}), 400, "invalid_cursor"
         )
+
+    def test_hand_built_cursor_is_400(self) -> None:
+        for _ in range(3):
+            self.post_of(status="published")
+        position = json.dumps(["newest", int(time.time() * 1000), str(ObjectId())], separators=(",", ":"))
+        forged = base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+        self.assertError(self.client.get(POSTS, query_string={"cursor": forged}), 400, "invalid_cursor")
+
+    def test_cursor_is_bound_to_its_filters(self) -> None:
+        for _ in range(3):
+            self.post_of(status="published", tags=["python"])
+        cursor = self.list(limit=1, tag="python")["next_cursor"]
+        self.assertEqual(len(self.list(limit=1, tag="python", cursor=cursor)["items"]), 1)
+        for query in ({}, {"tag": "rust"}, {"tag": "python", "author": str(ObjectId())}):
+            with self.subTest(query=query):
+                response = self.client.get(POSTS, query_string={"cursor": cursor, "limit": 1, **query})
+                self.assertError(response, 400, "invalid_cursor")
+
+    def test_cursor_from_another_secret_is_400(self) -> None:
+        for _ in range(3):
+            self.post_of(status="published")
+        settings = {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name, "SECRET_KEY": "another-" + "k" * 40}
+        cursor = create_app("testing", settings).test_client().get(POSTS, query_string={"limit": 1})
+        foreign = cursor.get_json()["next_cursor"]
+        self.assertError(self.client.get(POSTS, query_string={"cursor": foreign, "limit": 1}), 400, "invalid_cursor")

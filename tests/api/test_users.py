@@ -25,9 +25,32 @@ class UsersMeApiTest(ApiTestCase):
     def test_get_me_without_token_is_401(self) -> None:
         self.assertError(self.client.get(ME), 401, "missing_token")
 
-    def test_get_me_for_deleted_account_is_404(self) -> None:
+    def test_token_of_deleted_account_is_401_everywhere(self) -> None:
+        post = self.client.post("/api/v1/posts", json={"title": "T", "body": "B"}, headers=self.headers).get_json()
         self.db.users.delete_one({"_id": self.user["_id"]})
-        self.assertError(self.client.get(ME, headers=self.headers), 404, "not_found")
+        self.assertTokenRefusedEverywhere(post["id"], "invalid_token")
+        self.assertEqual(self.db.posts.count_documents({}), 1)  # no post without an owner was written
+
+    def test_token_of_disabled_account_is_401_everywhere(self) -> None:
+        post = self.client.post("/api/v1/posts", json={"title": "T", "body": "B"}, headers=self.headers).get_json()
+        self.db.users.update_one({"_id": self.user["_id"]}, {"$set": {"disabled": True}})
+        self.assertTokenRefusedEverywhere(post["id"], "account_disabled")
+
+    def assertTokenRefusedEverywhere(self, post_id: str, code: str) -> None:
+        calls = [
+            ("get", ME, None),
+            ("patch", ME, {"name": "X"}),
+            ("delete", ME, {"current_password": PASSWORD}),
+            ("post", "/api/v1/posts", {"title": "T", "body": "B"}),
+            ("get", f"/api/v1/posts/{post_id}", None),
+            ("patch", f"/api/v1/posts/{post_id}", {"title": "New"}),
+            ("delete", f"/api/v1/posts/{post_id}", None),
+            ("post", "/api/v1/auth/logout", None),
+        ]
+        for method, path, body in calls:
+            with self.subTest(method=method, path=path):
+                response = getattr(self.client, method)(path, json=body, headers=self.headers)
+                self.assertError(response, 401, code)
 
     def test_patch_name_trims_and_stores_it(self) -> None:
         response = self.client.patch(ME, json={"name": "  Ada L.  "}, headers=self.headers)
@@ -73,3 +96,32 @@ class UsersMeApiTest(ApiTestCase):
             with self.subTest(body=body):
                 self.assertError(self.client.patch(ME, json=body, headers=self.headers), 400, "validation_error")
         self.assertEqual(self.db.users.find_one({"_id": self.user["_id"]})["role"], "user")
+
+
+class DeleteMeApiTest(ApiTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.user = self.make_user(name="Ada")
+        self.headers = self.headers_for(self.user)
+
+    def test_delete_me_needs_the_current_password(self) -> None:
+        error = self.assertError(self.client.delete(ME, json={}, headers=self.headers), 400)
+        self.assertIn("current_password", error["fields"])
+        body = {"current_password": "not the password"}
+        self.assertError(self.client.delete(ME, json=body, headers=self.headers), 403, "wrong_password")
+        self.assertEqual(self.client.get(ME, headers=self.headers).status_code, 200)
+
+    def test_delete_me_removes_account_posts_and_every_token(self) -> None:
+        other_session = self.headers_for(self.user)
+        refresh_token = self.login(self.user)["refresh_token"]
+        self.client.post("/api/v1/posts", json={"title": "T", "body": "B", "status": "published"}, headers=self.headers)
+        stranger = self.make_user()
+        kept = self.client.post("/api/v1/posts", json={"title": "K", "body": "B"}, headers=self.headers_for(stranger))
+        response = self.client.delete(ME, json={"current_password": PASSWORD}, headers=self.headers)
+        self.assertEqual(response.status_code, 204, response.get_data(as_text=True))
+        for headers in (self.headers, other_session):
+            self.assertError(self.client.get(ME, headers=headers), 401)
+        self.assertError(self.client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token}), 401)
+        self.assertEqual([str(p["_id"]) for p in self.db.posts.find()], [kept.get_json()["id"]])
+        body = {"email": self.user["email"], "password": PASSWORD}
+        self.assertError(self.client.post("/api/v1/auth/login", json=body), 401, "invalid_credentials")

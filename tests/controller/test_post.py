@@ -7,7 +7,7 @@ from bson import ObjectId
 from controller import post
 from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.base import DatabaseTestCase
-from tests.utils.factories import auth_settings, identity_of, make_post, make_user
+from tests.utils.factories import CURSOR_KEY, auth_settings, identity_of, make_post, make_user
 
 
 class PostControllerTest(DatabaseTestCase):
@@ -71,14 +71,14 @@ class PostControllerTest(DatabaseTestCase):
 
     def test_list_pages_with_cursor(self) -> None:
         made = [make_post(self.db, self.owner, status="published")["id"] for _ in range(5)]
-        first = post.list_posts(self.db, limit=2)
+        first = post.list_posts(self.db, cursor_key=CURSOR_KEY, limit=2)
         self.assertEqual([p["id"] for p in first["items"]], made[:-3:-1])
-        second = post.list_posts(self.db, limit=2, cursor=first["next_cursor"])
+        second = post.list_posts(self.db, cursor_key=CURSOR_KEY, limit=2, cursor=first["next_cursor"])
         self.assertEqual([p["id"] for p in second["items"]], made[2:0:-1])
-        last = post.list_posts(self.db, limit=2, cursor=second["next_cursor"])
+        last = post.list_posts(self.db, cursor_key=CURSOR_KEY, limit=2, cursor=second["next_cursor"])
         self.assertEqual(([p["id"] for p in last["items"]], last["next_cursor"]), ([made[0]], None))
 
     def test_list_rejects_bad_arguments(self) -> None:
         for arguments in ({"sort": "random"}, {"limit": 0}, {"limit": 101}, {"author_id": "zz"}, {"cursor": "%%"}):
             with self.subTest(arguments=arguments), self.assertRaises(InvalidInput):
-                post.list_posts(self.db, **arguments)
+                post.list_posts(self.db, cursor_key=CURSOR_KEY, **arguments)

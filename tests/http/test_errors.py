@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 
+from flask.testing import FlaskClient
 from flask_validation_extended import Route
 
 from app import create_app
 from app.http.validation import validate
 from app.services.database import get_db
-from tests.base import ApiTestCase
+from tests.base import ApiTestCase, mongo_uri
 
 
 class ErrorEnvelopeTest(ApiTestCase):
@@ -29,7 +30,7 @@ class ErrorEnvelopeTest(ApiTestCase):
         self.assertError(self.client.delete("/api/v1/sample/author"), 405, "method_not_allowed")
 
     def test_oversized_body_is_413(self) -> None:
-        response = self.client.put("/api/v1/sample/author", json={"name": "x" * 5000})
+        response = self.client.post("/api/v1/auth/signup", json={"name": "x" * 5000})
         self.assertError(response, 413, "payload_too_large")
 
     def test_malformed_object_id_in_url_is_404(self) -> None:
@@ -63,15 +64,24 @@ class RequestIdTest(ApiTestCase):
         self.assertRegex(first, r"^[0-9a-f]{32}$")
         self.assertNotEqual(first, second)
 
-    def test_valid_incoming_request_id_is_echoed(self) -> None:
+    def behind_proxy(self) -> FlaskClient:
+        return create_app("testing", {"MONGODB_URI": mongo_uri(), "PROXY_COUNT": 1}).test_client()
+
+    def test_client_request_id_is_ignored_without_a_proxy(self) -> None:
         response = self.client.get("/nope", headers={"x-request-id": "abc-123.DEF:9"})
+        self.assertRegex(response.headers["X-Request-ID"], r"^[0-9a-f]{32}$")
+        self.assertEqual(response.get_json()["error"]["request_id"], response.headers["X-Request-ID"])
+
+    def test_valid_incoming_request_id_is_echoed_behind_a_proxy(self) -> None:
+        response = self.behind_proxy().get("/nope", headers={"x-request-id": "abc-123.DEF:9"})
         self.assertEqual(response.headers["X-Request-ID"], "abc-123.DEF:9")
         self.assertEqual(response.get_json()["error"]["request_id"], "abc-123.DEF:9")
 
     def test_invalid_incoming_request_id_is_replaced(self) -> None:
+        client = self.behind_proxy()
         for bad in ("has space", "x" * 200, "<script>", "-leading-dash", "new\\nline"):
             with self.subTest(bad=bad):
-                response = self.client.get("/api/v1/sample/add?a=1&b=2", headers={"X-Request-ID": bad})
+                response = client.get("/api/v1/sample/add?a=1&b=2", headers={"X-Request-ID": bad})
                 self.assertRegex(response.headers["X-Request-ID"], r"^[0-9a-f]{32}$")
 
 

@@ -24,11 +24,14 @@ from typing import Any, ClassVar
 import orjson
 from pymongo import MongoClient
 
+from controller.user import signup
 from dev import embedded_mongo
 from model.mongodb import init_db
+from tests.utils.factories import PASSWORD, auth_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITES = 20
+ADMIN_EMAIL = "admin@example.com"
 
 
 def _free_port() -> int:
@@ -68,6 +71,8 @@ class GunicornDatabaseCase(unittest.TestCase):
         self.uri = f"mongodb://127.0.0.1:{self.db_port}/faults?directConnection=true"
         with MongoClient(self.uri) as client:
             init_db(client.faults)
+            # Changing the author needs an admin.
+            signup(client.faults, auth_settings(), email=ADMIN_EMAIL, password=PASSWORD, name="Admin", role="admin")
         self.app_port = _free_port()
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "MONGODB_"))},
@@ -126,8 +131,11 @@ class GunicornDatabaseCase(unittest.TestCase):
 
 class DatabaseOutageTest(GunicornDatabaseCase):
     def test_outage_answers_503_fast_keeps_workers_and_recovers_without_losing_writes(self) -> None:
+        login = {"email": ADMIN_EMAIL, "password": PASSWORD}
+        token = _call(f"{self.base}/api/v1/auth/login", "POST", login)[1]["access_token"]
+        admin = {"Authorization": f"Bearer {token}"}
         for index in range(WRITES):
-            status, _, _ = _call(f"{self.base}/api/v1/sample/author", "PUT", {"name": f"writer {index}"})
+            status, _, _ = _call(f"{self.base}/api/v1/sample/author", "PUT", {"name": f"writer {index}"}, admin)
             self.assertEqual(status, 200)
         workers = self.worker_pids()
         self.assertEqual(len(workers), 2)

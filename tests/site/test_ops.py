@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+from typing import Any
 
 from app import create_app
 from app.services import lifecycle
@@ -67,3 +69,49 @@ class MetricsTest(ApiTestCase):
     def test_metrics_can_be_disabled(self) -> None:
         app = create_app("testing", {"MONGODB_URI": mongo_uri(), "METRICS_ENABLED": False})
         self.assertError(app.test_client().get("/metrics"), 404)
+
+
+class MetricsLabelsTest(ApiTestCase):
+    def test_client_chosen_methods_add_no_label_values(self) -> None:
+        self.client.open("/api/v1/sample/add?a=1&b=2", method="BREW")
+        before = len(self.client.get("/metrics").get_data())
+        for n in range(50):
+            self.client.open(f"/api/v1/sample/add?a={n}&b=2", method=f"X{secrets.token_hex(6).upper()}")
+            self.client.open(f"/no/such/path/{secrets.token_hex(8)}", method=f"Y{n}")
+        text = self.client.get("/metrics").get_data(as_text=True)
+        # Same series, new counts only: the exposition grows by a few digits, not by 100 series.
+        self.assertLess(len(text) - before, 2000)
+        methods = set(re.findall(r'method="([^"]*)"', text))
+        self.assertLessEqual(methods, {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"})
+        self.assertIn("other", methods)
+        self.assertNotIn("/no/such/path", text)
+
+
+class MetricsAccessTest(ApiTestCase):
+    TOKEN = "metrics-" + "t" * 40
+
+    def production_app(self, **overrides: Any) -> Any:
+        settings = {
+            "MONGODB_URI": mongo_uri(),
+            "MONGODB_DB": self.db.name,
+            "SECRET_KEY": "s" * 40,
+            "MAIL_SERVER": "127.0.0.1",
+            **overrides,
+        }
+        return create_app("production", settings).test_client()
+
+    def test_production_metrics_are_off_without_a_token(self) -> None:
+        self.assertError(self.production_app().get("/metrics"), 404)
+
+    def test_production_metrics_need_the_bearer_token(self) -> None:
+        client = self.production_app(METRICS_TOKEN=self.TOKEN)
+        self.assertError(client.get("/metrics"), 401)
+        self.assertError(client.get("/metrics", headers={"Authorization": "Bearer wrong"}), 401)
+        self.assertError(client.get("/metrics", headers={"Authorization": f"Basic {self.TOKEN}"}), 401)
+        response = client.get("/metrics", headers={"Authorization": f"Bearer {self.TOKEN}"})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("http_request_duration_seconds", response.get_data(as_text=True))
+
+    def test_development_metrics_use_the_token_when_one_is_set(self) -> None:
+        app = create_app("testing", {"MONGODB_URI": mongo_uri(), "METRICS_TOKEN": self.TOKEN})
+        self.assertError(app.test_client().get("/metrics"), 401)

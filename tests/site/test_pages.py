@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from app import __version__
+from app import __version__, create_app
 from app.site import pages
-from tests.base import ApiTestCase
+from tests.base import ApiTestCase, mongo_uri
 
 
 class LandingPageTest(ApiTestCase):
@@ -60,3 +60,16 @@ class LandingPageTest(ApiTestCase):
             pages.slug("The database: real MongoDB, or an embedded one"), "the-database-real-mongodb-or-an-embedded-one"
         )
         self.assertEqual(pages.slug("Users and authentication"), "users-and-authentication")
+
+
+class LandingPageEnvironmentTest(ApiTestCase):
+    def test_production_landing_page_does_not_name_the_environment(self) -> None:
+        settings = {
+            "MONGODB_URI": mongo_uri(),
+            "MONGODB_DB": self.db.name,
+            "SECRET_KEY": "s" * 40,
+            "MAIL_SERVER": "127.0.0.1",
+        }
+        html = create_app("production", settings).test_client().get("/").get_data(as_text=True)
+        self.assertIn("Flask MongoDB API", html)
+        self.assertNotIn("production", html)

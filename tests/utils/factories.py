@@ -10,11 +10,14 @@ from argon2 import PasswordHasher
 from pymongo.database import Database
 
 from controller import post
-from controller.auth import AuthSettings, Identity, signup
+from controller.auth import AuthSettings, Identity
+from controller.pagination import cursor_key
+from controller.user import signup
 from model.mongodb import Document
 
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-" + "x" * 40
+CURSOR_KEY = cursor_key(SECRET)
 
 
 def auth_settings(**changes: Any) -> AuthSettings:
