@@ -21,7 +21,8 @@ from typing import Any
 from pymongo import MongoClient
 
 from app.http.idempotency import HEADER
-from tests.services.test_database_faults import GunicornDatabaseCase, _call
+from tests.services.test_database_faults import ADMIN_EMAIL, GunicornDatabaseCase, _call
+from tests.utils.factories import PASSWORD
 
 OUTAGE_S = float(os.environ.get("OUTAGE_TEST_SECONDS") or 6)
 CLIENTS = 12
@@ -53,8 +54,8 @@ class DatabaseOutageUnderLoadTest(GunicornDatabaseCase):
         super().setUp()
         self.samples: list[Sample] = []
         self.stop = threading.Event()
-        credentials = {"email": "writer@example.com", "password": "a long password"}
-        self.assertEqual(_call(f"{self.base}/api/v1/auth/signup", "POST", credentials | {"name": "W"})[0], 201)
+        # The base case creates an admin: changing the author needs one.
+        credentials = {"email": ADMIN_EMAIL, "password": PASSWORD}
         tokens = _call(f"{self.base}/api/v1/auth/login", "POST", credentials)[1]
         self.bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
 
@@ -78,7 +79,7 @@ class DatabaseOutageUnderLoadTest(GunicornDatabaseCase):
             if count % 2:
                 self.request("read", "GET", "/api/v1/sample/author")
             elif index % 2:
-                self.request("write", "PUT", "/api/v1/sample/author", {"name": name}, name)
+                self.request("write", "PUT", "/api/v1/sample/author", {"name": name}, name, self.bearer)
             else:  # a post, with a key of its own, so that it can be retried safely after a failure
                 self.request("post", "POST", "/api/v1/posts", post_body(name), name, self.bearer | {HEADER: name})
             time.sleep(PAUSE_S)
