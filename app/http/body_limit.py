@@ -24,7 +24,10 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):
+        # Only a chunked body the server de-chunks and terminates (gunicorn, Werkzeug); other requests
+        # pass untouched, so the hot path pays one dictionary lookup.
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):
             body = self._read(environ["wsgi.input"])
             if len(body) > self.max_bytes:
                 body = b""  # the declared length alone makes the app answer 413
