@@ -9,13 +9,13 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from flask_cors import CORS
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import api, cli
 from app.http import errors, middleware, rate_limits, security
 from app.http.body_limit import BodyLimit
 from app.http.converters import ObjectIdConverter
 from app.http.json_provider import OrjsonProvider
+from app.http.proxy import TrustedProxyFix, parse_networks
 from app.services import database, jobs, json_logging, mail
 from app.site import docs, ops, pages
 from config import get_config
@@ -75,8 +75,10 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
             max_age=600,
         )
     if app.config["PROXY_COUNT"]:
-        # Trust exactly this many proxies; with none, X-Forwarded-For cannot spoof the client address.
-        hops = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        # Trust exactly this many proxies, and only requests that come from one of them; with none,
+        # X-Forwarded-For cannot spoof the client address.
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, hops=app.config["PROXY_COUNT"], networks=parse_networks(app.config["TRUSTED_PROXIES"])
+        )
     cli.init_app(app)
     return app
