@@ -44,7 +44,9 @@ class TrustedProxyFix:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.trusted(environ.get("REMOTE_ADDR") or ""):
-            return self.fixed(environ, start_response)
+            answer: Iterable[bytes] = self.fixed(environ, start_response)
+            return answer
         for name in PROXY_HEADERS:
             environ.pop(name, None)
-        return self.app(environ, start_response)
+        answer = self.app(environ, start_response)
+        return answer
