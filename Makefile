@@ -56,7 +56,8 @@ fuzz: $(INSTALLED) ## Fuzz every endpoint with schemathesis against the generate
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/fuzz.txt
 	$(BIN)/python -m tests.fuzz $(ARGS)
 
-bench: $(INSTALLED) ## Benchmark against a bare Flask app under gunicorn (uses wrk when installed)
+bench: $(INSTALLED) ## Benchmark against bare Flask, APIFlask and FastAPI peers (uses wrk when installed)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/peers/requirements.txt
 	$(BIN)/python -m bench.run $(ARGS)
 
 db-init: $(INSTALLED) ## Create collections, validators, indexes and seed data
