@@ -35,8 +35,8 @@ PEER_WORK = "same validation limits, same JWT check + revocation lookup on the c
 APPS: dict[str, tuple[str, str]] = {
     "project": ("gunicorn -c gunicorn.conf.py manage:application", "gunicorn sync workers; " + PROJECT_WORK),
     "project-granian": (
-        "granian --interface wsgi --no-ws --workers 2 --blocking-threads 1 manage:application",
-        "granian WSGI (Rust HTTP/1.1 server); " + PROJECT_WORK,
+        "python deploy/granian_server.py",
+        "granian WSGI (Rust HTTP/1.1 server, 1 blocking thread per worker); " + PROJECT_WORK,
     ),
     "flask": (
         "gunicorn -c gunicorn.conf.py bench.peers.flask_app:create_app()",
@@ -62,6 +62,7 @@ def _start_servers(names: list[str], fixtures: Fixtures, workdir: Path) -> dict[
         "MONGODB_URI": fixtures.uri,
         "MONGODB_DB": "bench",
         "GUNICORN_WORKERS": "2",
+        "GRANIAN_WORKERS": "2",
         "FLASK_CONFIG": "production",
     }
     servers = {}

@@ -1,0 +1,76 @@
+"""Serve the app with granian instead of gunicorn: `python deploy/granian_server.py` (optional, measured in bench).
+
+granian is a Rust HTTP server with a WSGI interface: HTTP parsing, keep-alive and connection handling
+happen outside Python, so a small request costs about half the CPU of gunicorn's sync worker (see
+docs/performance.md). The WSGI application is the same `manage:application`; `gunicorn manage:application`
+remains the documented production server. Install it with `pip install -r requirements/granian.txt`.
+
+Like gunicorn.conf.py, this launcher gives every worker one fresh Prometheus directory (so /metrics adds
+up all workers), writes granian's own logs as the app's JSON lines, and drains on SIGTERM: in-flight
+requests finish (up to GRANIAN_WORKERS_KILL_TIMEOUT seconds), new connections are refused.
+Settings, each from the environment: GRANIAN_HOST (0.0.0.0), GRANIAN_PORT (8000), GRANIAN_WORKERS
+(CPU count), GRANIAN_BLOCKING_THREADS (1: one request in Python at a time per worker, as gunicorn's sync
+worker), GRANIAN_BACKPRESSURE (4), GRANIAN_WORKERS_KILL_TIMEOUT (30), GRANIAN_WORKERS_LIFETIME (unset:
+never recycle).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int | None) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def main() -> None:
+    """Prepare the metrics directory and start granian on manage:application."""
+    # Before any worker imports prometheus_client, as gunicorn.conf.py does; emptied so that samples of a
+    # previous run are not added in.
+    directory = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="prometheus-"))
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+    # A granian worker ends through multiprocessing, which skips atexit: log lines still waiting in the
+    # handler's batch would be lost at shutdown, so under granian each line is written at once.
+    os.environ.setdefault("LOG_FLUSH_INTERVAL_MS", "0")
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    log_config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "app.services.json_logging.JsonFormatter"}},
+        "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
+        "loggers": {
+            "_granian": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+            "granian.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        },
+    }
+    Granian(
+        "manage:application",
+        interface=Interfaces.WSGI,
+        address=os.environ.get("GRANIAN_HOST", "0.0.0.0"),
+        port=_int("GRANIAN_PORT", 8000) or 8000,
+        workers=_int("GRANIAN_WORKERS", os.cpu_count() or 1) or 1,
+        blocking_threads=_int("GRANIAN_BLOCKING_THREADS", 1),
+        backpressure=_int("GRANIAN_BACKPRESSURE", 4),
+        websockets=False,
+        log_dictconfig=log_config,
+        workers_kill_timeout=_int("GRANIAN_WORKERS_KILL_TIMEOUT", 30),
+        workers_lifetime=_int("GRANIAN_WORKERS_LIFETIME", None),
+        respawn_failed_workers=True,
+    ).serve()
+
+
+if __name__ == "__main__":
+    main()
