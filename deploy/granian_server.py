@@ -59,7 +59,7 @@ def main() -> None:
     Granian(
         "manage:application",
         interface=Interfaces.WSGI,
-        address=os.environ.get("GRANIAN_HOST", "0.0.0.0"),
+        address=os.environ.get("GRANIAN_HOST", "0.0.0.0"),  # noqa: S104 (as gunicorn.conf.py: behind a proxy)
         port=_int("GRANIAN_PORT", 8000) or 8000,
         workers=_int("GRANIAN_WORKERS", os.cpu_count() or 1) or 1,
         blocking_threads=_int("GRANIAN_BLOCKING_THREADS", 1),
