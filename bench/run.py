@@ -36,7 +36,7 @@ APPS: dict[str, tuple[str, str]] = {
     "project": ("gunicorn -c gunicorn.conf.py manage:application", "gunicorn sync workers; " + PROJECT_WORK),
     "project-granian": (
         "python deploy/granian_server.py",
-        "granian WSGI (Rust HTTP/1.1 server, 1 blocking thread per worker); " + PROJECT_WORK,
+        "granian WSGI (Rust HTTP/1.1 server, 8 blocking threads per worker); " + PROJECT_WORK,
     ),
     "flask": (
         "gunicorn -c gunicorn.conf.py bench.peers.flask_app:create_app()",

@@ -9,17 +9,19 @@ Like gunicorn.conf.py, this launcher gives every worker one fresh Prometheus dir
 up all workers), writes granian's own logs as the app's JSON lines, and drains on SIGTERM: in-flight
 requests finish (up to GRANIAN_WORKERS_KILL_TIMEOUT seconds), new connections are refused.
 Settings, each from the environment: GRANIAN_HOST (0.0.0.0), GRANIAN_PORT (8000), GRANIAN_WORKERS
-(CPU count), GRANIAN_BLOCKING_THREADS (1: one request in Python at a time per worker, as gunicorn's sync
-worker), GRANIAN_BACKPRESSURE (4), GRANIAN_WORKERS_KILL_TIMEOUT (30), GRANIAN_WORKERS_LIFETIME (unset:
-never recycle).
+(CPU count), GRANIAN_BLOCKING_THREADS (8 per worker: requests waiting on MongoDB overlap, as in FastAPI's
+thread pool), GRANIAN_BACKPRESSURE (16 requests in Python per worker; more wait in granian),
+GRANIAN_WORKERS_KILL_TIMEOUT (30 s to drain on SIGTERM), GRANIAN_WORKERS_LIFETIME (unset: never recycle).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
 import tempfile
+from multiprocessing import util
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +32,17 @@ def _int(name: str, default: int | None) -> int | None:
     return int(value) if value else default
 
 
+class _Token:
+    """A weak-referenceable object that keeps the after-fork registration alive."""
+
+
+_FLUSH_IN_WORKERS = _Token()
+
+
+def _flush_logs_at_worker_exit(_token: _Token) -> None:
+    util.Finalize(None, logging.shutdown, exitpriority=10)
+
+
 def main() -> None:
     """Prepare the metrics directory and start granian on manage:application."""
     # Before any worker imports prometheus_client, as gunicorn.conf.py does; emptied so that samples of a
@@ -37,9 +50,9 @@ def main() -> None:
     directory = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="prometheus-"))
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
-    # A granian worker ends through multiprocessing, which skips atexit: log lines still waiting in the
-    # handler's batch would be lost at shutdown, so under granian each line is written at once.
-    os.environ.setdefault("LOG_FLUSH_INTERVAL_MS", "0")
+    # granian's workers are multiprocessing children, which end without running atexit: register, in
+    # each worker, a multiprocessing finalizer that writes the log lines still waiting in their batch.
+    util.register_after_fork(_FLUSH_IN_WORKERS, _flush_logs_at_worker_exit)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
 
@@ -62,8 +75,8 @@ def main() -> None:
         address=os.environ.get("GRANIAN_HOST", "0.0.0.0"),  # noqa: S104 (as gunicorn.conf.py: behind a proxy)
         port=_int("GRANIAN_PORT", 8000) or 8000,
         workers=_int("GRANIAN_WORKERS", os.cpu_count() or 1) or 1,
-        blocking_threads=_int("GRANIAN_BLOCKING_THREADS", 1),
-        backpressure=_int("GRANIAN_BACKPRESSURE", 4),
+        blocking_threads=_int("GRANIAN_BLOCKING_THREADS", 8),
+        backpressure=_int("GRANIAN_BACKPRESSURE", 16),
         websockets=False,
         log_dictconfig=log_config,
         workers_kill_timeout=_int("GRANIAN_WORKERS_KILL_TIMEOUT", 30),
