@@ -12,7 +12,7 @@ INSTANCES ?= 2
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(INSTALLED): requirements/base.txt requirements/prod.txt requirements/dev.txt
+$(INSTALLED): requirements/base.txt requirements/prod.txt requirements/granian.txt requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	touch $@

@@ -45,6 +45,9 @@ def _flush_logs_at_worker_exit(_token: _Token) -> None:
 
 def main() -> None:
     """Prepare the metrics directory and start granian on manage:application."""
+    from dotenv import load_dotenv
+
+    load_dotenv(ROOT / ".env")  # as manage.py does, before the settings below are read; real variables win
     # Before any worker imports prometheus_client, as gunicorn.conf.py does; emptied so that samples of a
     # previous run are not added in.
     directory = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="prometheus-"))
