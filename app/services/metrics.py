@@ -11,7 +11,7 @@ to shared files and `/metrics` adds them up across workers.
 from __future__ import annotations
 
 import os
-from functools import cache
+import threading
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -41,10 +41,22 @@ class _Metrics:
         self.children: dict[tuple[str, str, str], Histogram] = {}
 
 
-@cache
+_metrics: _Metrics | None = None
+_metrics_lock = threading.Lock()
+
+
 def metrics() -> _Metrics:
-    """Return the process's metrics."""
-    return _Metrics()
+    """Return the process's metrics, created on first use.
+
+    Under a lock: with several threads per worker (gunicorn's gthread, granian's blocking threads) two
+    first requests at once would both register the histogram, and the second would fail.
+    """
+    global _metrics
+    if _metrics is None:
+        with _metrics_lock:
+            if _metrics is None:
+                _metrics = _Metrics()
+    return _metrics
 
 
 def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
