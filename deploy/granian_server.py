@@ -16,6 +16,7 @@ GRANIAN_WORKERS_KILL_TIMEOUT (30 s to drain on SIGTERM), GRANIAN_WORKERS_LIFETIM
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -58,6 +59,13 @@ def main() -> None:
     util.register_after_fork(_FLUSH_IN_WORKERS, _flush_logs_at_worker_exit)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
+    # Load the app once, here, as gunicorn's preload_app does: a configuration error stops start-up with
+    # one line instead of a loop of dying workers, and the forked workers inherit the loaded code. Then
+    # freeze it, so that workers neither scan it in collections nor copy its pages (gunicorn.conf.py's
+    # pre_fork). Nothing connects at import: each worker opens its own MongoClient on first use.
+    import manage  # noqa: F401
+
+    gc.freeze()
 
     from granian import Granian
     from granian.constants import Interfaces
