@@ -4,6 +4,9 @@ Calls the production app's WSGI callable directly for GET /api/v1/sample/add (no
 the request middleware and once through the app it wraps, in alternating blocks, and prints the
 difference per request: request id, security headers, metrics sample and log line together. Then it
 times each part alone and, with --cprofile, prints the profile of the full path.
+With --server NAME (an app of bench/run.py) it profiles a real server instead: it starts NAME with the
+benchmark's database, loads it with wrk, samples one worker with py-spy and prints the share of samples
+inside the WSGI application and outside it (the server's own HTTP and socket work).
 Log lines go to /dev/null, as fast a stream as any; a real stdout pipe costs more per write, which the
 log handler batches (LOG_FLUSH_INTERVAL_MS).
 """
@@ -11,16 +14,19 @@ log handler batches (LOG_FLUSH_INTERVAL_MS).
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import logging
 import os
 import pstats
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from werkzeug.test import EnvironBuilder
@@ -79,13 +85,55 @@ def _parts(app: Any) -> dict[str, Callable[[], Any]]:
     }
 
 
+def profile_server(name: str, seconds: int = 8) -> None:
+    """Sample one worker of a server under wrk load with py-spy; print where its time goes."""
+    from bench.fixtures import start_database, stop_database
+    from bench.run import _endpoints, _start_servers
+    from bench.servers import venv_command
+
+    workdir = Path(tempfile.mkdtemp(prefix="profile-"))
+    fixtures = start_database(workdir)
+    server = _start_servers([name], fixtures, workdir)[name]
+    raw = workdir / "py-spy.txt"
+    try:
+        server.start()
+        url = f"http://127.0.0.1:{server.port}{_endpoints(fixtures)[0].path}"
+        command = ["wrk", "-t1", "-c8", f"-d{seconds + 4}s", url]
+        load = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        time.sleep(2)
+        spy = [venv_command("py-spy"), "record", "--nonblocking", "-r", "200", "-d", str(seconds), "--format", "raw"]
+        subprocess.run([*spy, "-o", str(raw), "-p", str(server.workers()[0])], capture_output=True, check=True)
+        load.wait()
+    finally:
+        server.stop()
+        stop_database(fixtures)
+    inside, outside, leaves = 0, 0, collections.Counter[str]()
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if "(app/http/middleware.py" in stack:
+            inside += int(count)
+        else:
+            outside += int(count)
+            leaves[stack.rsplit(";", 1)[-1]] += int(count)
+    total = inside + outside
+    print(f"{name}, GET {PATH} under wrk -c8: {total} py-spy samples of one worker (200 Hz, {seconds} s)")
+    print(f"  inside the WSGI app (middleware and Flask): {inside / total:.0%}")
+    print(f"  outside it (the server's HTTP and socket work in Python): {outside / total:.0%}; top frames:")
+    for frame, count in leaves.most_common(6):
+        print(f"    {count / total:5.1%} {frame}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the middleware's cost per request."""
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000, help="requests per block (default 5000)")
     parser.add_argument("--blocks", type=int, default=7, help="alternating blocks (default 7)")
     parser.add_argument("--cprofile", action="store_true", help="also print a cProfile of the full path")
+    parser.add_argument("--server", help="profile this app of bench/run.py under load with py-spy instead")
     args = parser.parse_args(argv)
+    if args.server:
+        profile_server(args.server)
+        return 0
     out = sys.stdout
     app = _app()
     environ = EnvironBuilder(path=PATH, base_url="http://127.0.0.1").get_environ()
