@@ -2,7 +2,8 @@
 
 Calls the production app's WSGI callable directly for GET /api/v1/sample/add (no database), once through
 the request middleware and once through the app it wraps, in alternating blocks, and prints the
-difference per request: request id, security headers, metrics sample and log line together. Then it
+difference per request: request id, security headers, metrics sample and log line together. It counts
+the process's CPU time, not the wall clock, so other work on a shared machine inflates it less. Then it
 times each part alone and, with --cprofile, prints the profile of the full path.
 With --server NAME (an app of bench/run.py) it profiles a real server instead: it starts NAME with the
 benchmark's database, loads it with wrk, samples one worker with py-spy and prints the share of samples
@@ -52,13 +53,13 @@ def _per_request_us(wsgi: Callable[..., Any], environ: dict[str, Any], count: in
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         return None
 
-    started = time.perf_counter()
+    started = time.process_time()
     for _ in range(count):
         body = wsgi(dict(environ), start_response)
         for _chunk in body:
             pass
         getattr(body, "close", lambda: None)()
-    return (time.perf_counter() - started) / count * 1e6
+    return (time.process_time() - started) / count * 1e6
 
 
 def _parts(app: Any) -> dict[str, Callable[[], Any]]:
@@ -101,7 +102,18 @@ def profile_server(name: str, seconds: int = 8) -> None:
         command = ["wrk", "-t1", "-c8", f"-d{seconds + 4}s", url]
         load = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         time.sleep(2)
-        spy = [venv_command("py-spy"), "record", "--nonblocking", "-r", "200", "-d", str(seconds), "--format", "raw"]
+        spy = [
+            venv_command("py-spy"),
+            "record",
+            "--gil",
+            "--nonblocking",
+            "-r",
+            "200",
+            "-d",
+            str(seconds),
+            "--format",
+            "raw",
+        ]
         subprocess.run([*spy, "-o", str(raw), "-p", str(server.workers()[0])], capture_output=True, check=True)
         load.wait()
     finally:
@@ -153,10 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         file=out,
     )
     for name, part in _parts(app).items():
-        started = time.perf_counter()
+        started = time.process_time()
         for _ in range(args.requests):
             part()
-        print(f"    {name:18} {(time.perf_counter() - started) / args.requests * 1e6:7.1f} us", file=out)
+        print(f"    {name:18} {(time.process_time() - started) / args.requests * 1e6:7.1f} us", file=out)
     if args.cprofile:
         profiler = cProfile.Profile()
         profiler.runcall(_per_request_us, outer, environ, args.requests)
