@@ -40,6 +40,7 @@ def _app() -> Any:
         {
             "SECRET_KEY": secrets.token_urlsafe(48),
             "MONGODB_URI": "mongodb://127.0.0.1:9",  # never connected: this endpoint reads no database
+            "MAIL_SERVER": "127.0.0.1",  # required in production; nothing here sends mail
             "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="profile-metrics-"),
         }
     )

@@ -31,20 +31,21 @@ PROJECT_WORK = (
     "request id, JSON log line, Prometheus metrics, security headers, error envelope, OpenAPI validation; "
     "GET /posts also looks for an optional bearer token"
 )
+GTHREAD = "gunicorn with the project's gunicorn.conf.py (gthread workers, 8 threads)"
 PEER_WORK = "same validation limits, same JWT check + revocation lookup on the create; no request id/log/metrics"
 APPS: dict[str, tuple[str, str]] = {
-    "project": ("gunicorn -c gunicorn.conf.py manage:application", "gunicorn sync workers; " + PROJECT_WORK),
+    "project": ("gunicorn -c gunicorn.conf.py manage:application", GTHREAD + "; " + PROJECT_WORK),
     "project-granian": (
         "python deploy/granian_server.py",
         "granian WSGI (Rust HTTP/1.1 server, 8 blocking threads per worker); " + PROJECT_WORK,
     ),
     "flask": (
         "gunicorn -c gunicorn.conf.py bench.peers.flask_app:create_app()",
-        "bare Flask + pymongo on gunicorn sync workers, validated by hand; " + PEER_WORK,
+        "bare Flask + pymongo on " + GTHREAD + ", validated by hand; " + PEER_WORK,
     ),
     "apiflask": (
         "gunicorn -c gunicorn.conf.py bench.peers.apiflask_app:create_app()",
-        "APIFlask on gunicorn sync workers, marshmallow schemas in and out; " + PEER_WORK,
+        "APIFlask on " + GTHREAD + ", marshmallow schemas in and out; " + PEER_WORK,
     ),
     "fastapi": (
         "gunicorn -c gunicorn.conf.py -k uvicorn_worker.UvicornWorker bench.peers.fastapi_app:create_app()",
@@ -64,6 +65,7 @@ def _start_servers(names: list[str], fixtures: Fixtures, workdir: Path) -> dict[
         "GUNICORN_WORKERS": "2",
         "GRANIAN_WORKERS": "2",
         "FLASK_CONFIG": "production",
+        "MAIL_SERVER": "127.0.0.1",  # required in production; no benchmarked endpoint sends mail
     }
     servers = {}
     for name in names:
