@@ -1,4 +1,4 @@
-"""The optional granian launcher (deploy/granian_server.py): metrics across workers, drain on SIGTERM.
+"""The optional granian launcher (deploy/granian_server.py): metrics across workers, breaker, drain on SIGTERM.
 
 Starts `python deploy/granian_server.py` with two workers in production mode against a MongoDB address
 where nothing listens, so a database request is slow (it waits out MONGODB_TIMEOUT_MS, then answers 503)
@@ -115,6 +115,18 @@ class GranianServerTest(unittest.TestCase):
         self.assertEqual(float(count.group(1)), self.answered)
         writers = {re.sub(r"\D", "", path.name) for path in self.metrics_dir.glob("histogram_*.db")}
         self.assertEqual(len(writers), 2, "both workers wrote samples")
+
+    def test_breaker_answers_at_once_after_a_database_failure(self) -> None:
+        answers: list[tuple[int, str, float]] = []
+        for _ in range(6):  # each worker opens its own breaker on its first failure
+            started = time.monotonic()
+            status, body = _get(f"{self.base}/api/v1/posts/{'b' * 24}")
+            answers.append((status, orjson.loads(body)["error"]["code"], time.monotonic() - started))
+            if answers[-1][2] < TIMEOUT_MS / 1000 / 3:
+                break
+
+        self.assertEqual({(status, code) for status, code, _ in answers}, {(503, "database_unavailable")})
+        self.assertLess(answers[-1][2], TIMEOUT_MS / 1000 / 3, f"no answer came at once: {answers}")
 
     def test_sigterm_lets_in_flight_request_finish(self) -> None:
         result: list[tuple[int, bytes]] = []
