@@ -31,7 +31,8 @@ PROJECT_WORK = (
     "request id, JSON log line, Prometheus metrics, security headers, error envelope, OpenAPI validation; "
     "GET /posts also looks for an optional bearer token"
 )
-GTHREAD = "gunicorn with the project's gunicorn.conf.py (gthread workers, 8 threads)"
+PEER_GUNICORN = "gunicorn -c bench/peers/gunicorn_settings.py"
+GTHREAD = "gunicorn gthread workers, 8 threads (the project's server settings)"
 PEER_WORK = "same validation limits, same JWT check + revocation lookup on the create; no request id/log/metrics"
 APPS: dict[str, tuple[str, str]] = {
     "project": ("gunicorn -c gunicorn.conf.py manage:application", GTHREAD + "; " + PROJECT_WORK),
@@ -40,15 +41,15 @@ APPS: dict[str, tuple[str, str]] = {
         "granian WSGI (Rust HTTP/1.1 server, 8 blocking threads per worker); " + PROJECT_WORK,
     ),
     "flask": (
-        "gunicorn -c gunicorn.conf.py bench.peers.flask_app:create_app()",
+        f"{PEER_GUNICORN} bench.peers.flask_app:create_app()",
         "bare Flask + pymongo on " + GTHREAD + ", validated by hand; " + PEER_WORK,
     ),
     "apiflask": (
-        "gunicorn -c gunicorn.conf.py bench.peers.apiflask_app:create_app()",
+        f"{PEER_GUNICORN} bench.peers.apiflask_app:create_app()",
         "APIFlask on " + GTHREAD + ", marshmallow schemas in and out; " + PEER_WORK,
     ),
     "fastapi": (
-        "gunicorn -c gunicorn.conf.py -k uvicorn_worker.UvicornWorker bench.peers.fastapi_app:create_app()",
+        f"{PEER_GUNICORN} -k uvicorn_worker.UvicornWorker bench.peers.fastapi_app:create_app()",
         "FastAPI on gunicorn + uvicorn workers (httptools, uvloop), pydantic v2 in and out, "
         "handlers in its thread pool; " + PEER_WORK,
     ),

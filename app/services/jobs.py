@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 import time
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from celery import Celery, Task
 from flask import Flask, current_app, has_request_context
-from kombu.exceptions import OperationalError
 from prometheus_client import Counter
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from app.http.middleware import request_id
 from controller.mail import MAIL_JOBS, MailJob, MailSettings
 from model.mongodb import JobStat
+
+if TYPE_CHECKING:
+    # Imported where used: Celery and kombu add about 8 MB and 0.1 s to every web worker that never
+    # queues a job (docs/performance.md).
+    from celery import Celery, Task
 
 log = logging.getLogger("app.jobs")
 # Errors worth another try: the mail server or the database is briefly away or overloaded.
@@ -53,6 +57,8 @@ def _mongo_broker_url(uri: str, db_name: str, timeout_ms: int) -> str:
 
 def create_celery(app: Flask) -> Celery:
     """Build the Celery app for `app`: its broker, settings and the mail jobs."""
+    from celery import Celery
+
     config = app.config
     celery = Celery(app.import_name, set_as_current=False)
     url = config["CELERY_BROKER_URL"]
@@ -164,6 +170,8 @@ class Jobs:
 
     def enqueue(self, job: str, **kwargs: Any) -> None:
         """Queue `job`; an unreachable broker raises ConnectionFailure (answered 503), so nothing is lost silently."""
+        from kombu.exceptions import OperationalError
+
         headers = {"request_id": request_id() if has_request_context() else ""}
         try:
             self.celery.send_task(
@@ -184,11 +192,14 @@ class Jobs:
 
 
 _QUEUED: list[Counter] = []
+_QUEUED_LOCK = threading.Lock()  # two threads of one worker at first use would register it twice
 
 
 def _queued() -> Counter:
     if not _QUEUED:
-        _QUEUED.append(Counter("jobs_queued_total", "Background jobs queued, by job.", ["job"]))
+        with _QUEUED_LOCK:
+            if not _QUEUED:
+                _QUEUED.append(Counter("jobs_queued_total", "Background jobs queued, by job.", ["job"]))
     return _QUEUED[0]
 
 
