@@ -64,6 +64,7 @@ def _start_servers(names: list[str], fixtures: Fixtures, workdir: Path) -> dict[
         "MONGODB_URI": fixtures.uri,
         "MONGODB_DB": "bench",
         "GUNICORN_WORKERS": "2",
+        "GUNICORN_DRAIN_S": "0",  # nothing balances load here: stop at once
         "GRANIAN_WORKERS": "2",
         "FLASK_CONFIG": "production",
         "MAIL_SERVER": "127.0.0.1",  # required in production; no benchmarked endpoint sends mail

@@ -27,6 +27,7 @@ import orjson
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 1500
+METRICS_TOKEN = secrets.token_urlsafe(24)
 
 
 def _free_port() -> int:
@@ -35,9 +36,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _get(url: str) -> tuple[int, bytes]:
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=20) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=20) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -58,6 +59,7 @@ class GranianServerTest(unittest.TestCase):
             "MONGODB_TIMEOUT_MS": str(TIMEOUT_MS),
             "MAIL_SERVER": "127.0.0.1",  # required in production; nothing here sends mail
             "METRICS_ENABLED": "true",
+            "METRICS_TOKEN": METRICS_TOKEN,  # production serves /metrics only to a scraper with the token
             "GRANIAN_HOST": "127.0.0.1",
             "GRANIAN_PORT": str(port),
             "GRANIAN_WORKERS": "2",
@@ -103,7 +105,7 @@ class GranianServerTest(unittest.TestCase):
             thread.join(60)
         self.answered += 160
 
-        status, body = _get(f"{self.base}/metrics")
+        status, body = _get(f"{self.base}/metrics", {"Authorization": f"Bearer {METRICS_TOKEN}"})
 
         self.assertEqual(status, 200)
         count = re.search(
