@@ -7,7 +7,7 @@ PORT ?= 8080
 INSTANCES ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install run prod test coverage lint lint-deploy typecheck format fuzz bench db-init clean
+.PHONY: help install run prod test test-unit coverage lint lint-deploy typecheck format fuzz bench db-init clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,8 +30,11 @@ prod: $(INSTALLED) ## Production topology on this machine: nginx on PORT (8080) 
 	$(BIN)/flask db-init
 	$(BIN)/python -m deploy.prod --port $(PORT) --instances $(INSTANCES)
 
-test: $(INSTALLED) ## Run the test suite (flask test); ARGS=tests.api.test_sample runs one module
+test: $(INSTALLED) ## Run the test suite (flask test): unit step, then subprocess step; ARGS=tests.api.test_sample runs one module
 	$(BIN)/flask test $(ARGS)
+
+test-unit: $(INSTALLED) ## Run only the fast unit step (no gunicorn, servers or interpreters started)
+	$(BIN)/flask test --unit $(ARGS)
 
 coverage: $(INSTALLED) ## Run the test suite with a coverage report; fails under 90%
 	$(BIN)/flask test --coverage $(ARGS)

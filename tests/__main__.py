@@ -1,7 +1,10 @@
-"""Run the test suite: `python -m tests [--coverage] [-v] [NAME ...]`, which is what `flask test` calls.
+"""Run the test suite: `python -m tests [--coverage] [-v] [--unit | --subprocess] [NAME ...]` (`flask test`).
 
-The last line printed is always `N passed, N failed[, N skipped]`. The exit status is non-zero when a
-test fails, when no test ran, or (with --coverage) when coverage is under the configured minimum.
+Two steps: the unit tests first, then the tests marked `@uses_subprocesses` (they start gunicorn,
+database servers or Python interpreters, and take most of the time). Each step prints its counts;
+the last line printed is always `N passed, N failed[, N skipped]` for the whole run. The exit status
+is non-zero when a test fails, when no test ran, or (with --coverage) when coverage is under the
+configured minimum.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flask test", description=__doc__.splitlines()[0])
     parser.add_argument("--coverage", action="store_true", help="measure line coverage and print a report")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each test's name")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--unit", action="store_true", help="run only the unit tests (the fast step)")
+    only.add_argument("--subprocess", action="store_true", help="run only the tests marked @uses_subprocesses")
     parser.add_argument("names", nargs="*", help="tests to run, e.g. tests.api.test_sample (default: all)")
     args = parser.parse_args(argv)
 
@@ -60,9 +66,19 @@ def main(argv: list[str] | None = None) -> int:
         cov = coverage.Coverage(config_file=str(ROOT / "pyproject.toml"))
         cov.start()
 
-    suite = _load(args.names or ["tests"])
+    unit, subprocess_tests = _split(_load(args.names or ["tests"]))
+    steps = [("unit", unit), ("subprocess", subprocess_tests)]
+    if args.unit or args.subprocess:
+        steps = [step for step in steps if getattr(args, step[0])]
     runner = unittest.TextTestRunner(verbosity=2 if args.verbose else 1, resultclass=_CountingResult)
-    result: _CountingResult = runner.run(suite)  # type: ignore[assignment]
+    results: list[_CountingResult] = []
+    for name, suite in steps:
+        if suite.countTestCases() == 0:
+            continue
+        print(f"== {name} tests", flush=True)
+        result: _CountingResult = runner.run(suite)  # type: ignore[assignment]
+        print(f"{name} tests: {_summary([result])}", flush=True)
+        results.append(result)
 
     coverage_ok = True
     if cov is not None:
@@ -73,12 +89,33 @@ def main(argv: list[str] | None = None) -> int:
         coverage_ok = percent >= minimum
         print(f"coverage: {percent:.1f}% (minimum {minimum:.0f}%){'' if coverage_ok else ' -- TOO LOW'}")
 
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    skipped = len(result.skipped)
-    summary = f"{result.passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
-    print(summary, flush=True)
-    ok = result.wasSuccessful() and result.testsRun > 0 and coverage_ok
+    print(_summary(results), flush=True)
+    ok = bool(results) and all(result.wasSuccessful() for result in results) and coverage_ok
     return 0 if ok else 1
+
+
+def _split(suite: unittest.TestSuite) -> tuple[unittest.TestSuite, unittest.TestSuite]:
+    """Split `suite` into the unit tests and the tests whose class is marked `@uses_subprocesses`."""
+    unit, marked = unittest.TestSuite(), unittest.TestSuite()
+    for test in _flatten(suite):
+        (marked if getattr(type(test), "uses_subprocesses", False) else unit).addTest(test)
+    return unit, marked
+
+
+def _flatten(suite: unittest.TestSuite) -> list[unittest.TestCase]:
+    """Return the test cases of a nested suite, in order."""
+    tests: list[unittest.TestCase] = []
+    for item in suite:
+        tests.extend(_flatten(item) if isinstance(item, unittest.TestSuite) else [item])
+    return tests
+
+
+def _summary(results: list[_CountingResult]) -> str:
+    """Return `N passed, N failed[, N skipped]` over `results`."""
+    passed = sum(result.passed for result in results)
+    failed = sum(len(r.failures) + len(r.errors) + len(r.unexpectedSuccesses) for r in results)
+    skipped = sum(len(result.skipped) for result in results)
+    return f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
 
 
 if __name__ == "__main__":

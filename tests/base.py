@@ -1,4 +1,4 @@
-"""The base test cases: a fresh database for every test, on the real server."""
+"""The base test cases: a database per test class on the real server, emptied between tests."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import secrets
 import unittest
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,7 +16,7 @@ from pymongo.database import Database
 from app import create_app
 from controller.auth import AuthSettings
 from dev import embedded_mongo
-from model.mongodb import Document, init_db
+from model.mongodb import MODELS, Document, init_db
 from tests.utils.factories import PASSWORD, make_user
 from tests.utils.openapi import ConformingClient
 
@@ -26,6 +26,15 @@ def mongo_uri() -> str:
     return os.environ.get("TEST_MONGODB_URI") or embedded_mongo.memory_server_uri()
 
 
+T = TypeVar("T", bound=type)
+
+
+def uses_subprocesses(cls: T) -> T:
+    """Mark a test class that starts servers or interpreters: `flask test` runs it in its own, second step."""
+    cls.uses_subprocesses = True  # type: ignore[attr-defined]
+    return cls
+
+
 @cache
 def mongo_client() -> MongoClient:
     """Return the process's client for the test server."""
@@ -33,17 +42,40 @@ def mongo_client() -> MongoClient:
 
 
 class DatabaseTestCase(unittest.TestCase):
-    """Give each test an initialised database of its own (`self.db`), dropped when the test ends.
+    """Give each test class an initialised database of its own (`self.db`), emptied after every test.
 
-    Controller and model tests use this directly: they need a database handle and no Flask app.
+    `db-init` runs once per class (it is the slow part); after each test every model collection is
+    emptied and re-seeded and any other collection is dropped, so each test starts from a freshly
+    initialised database. Controller and model tests use this directly: they need no Flask app.
     """
 
-    db: Database
+    db: ClassVar[Database]
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.db = mongo_client()[f"test_{secrets.token_hex(6)}"]
+        cls.addClassCleanup(cls.db.client.drop_database, cls.db.name)
+        init_db(cls.db)
 
     def setUp(self) -> None:
-        self.db = mongo_client()[f"test_{secrets.token_hex(6)}"]
-        self.addCleanup(self.db.client.drop_database, self.db.name)
-        init_db(self.db)
+        self.addCleanup(empty_db, self.db)
+
+
+def empty_db(db: Database) -> None:
+    """Bring an initialised database back to its state straight after `db-init`, keeping the schema."""
+    present = set(db.list_collection_names())
+    for name in present - MODEL_COLLECTIONS:
+        db.drop_collection(name)
+    if not present >= MODEL_COLLECTIONS:  # a test dropped a model's collection (or the database)
+        init_db(db)
+    for model in MODELS:
+        db[model.collection_name].delete_many({})
+    for model in MODELS:
+        model.seed(db)
+
+
+MODEL_COLLECTIONS = frozenset(model.collection_name for model in MODELS)
 
 
 class ApiTestCase(DatabaseTestCase):

@@ -8,8 +8,11 @@ import sys
 import unittest
 from pathlib import Path
 
+from flask import Flask
+
 from app import create_app
 from config import DEV_SECRET_KEY, ConfigError, DevelopmentConfig, ProductionConfig, TestingConfig, get_config
+from tests.base import uses_subprocesses
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_SECRET = "k" * 40
@@ -48,14 +51,19 @@ class ConfigLoadTest(unittest.TestCase):
 
 
 class ProductionConfigTest(unittest.TestCase):
-    def build(self, **settings: object) -> None:
-        create_app(
+    def build(self, **settings: object) -> Flask:
+        return create_app(
             "production",
             {"SECRET_KEY": GOOD_SECRET, "MONGODB_URI": "mongodb://db", "MAIL_SERVER": "smtp.test", **settings},
         )
 
     def test_production_starts_with_real_secret_and_uri(self) -> None:
-        self.build()
+        app = self.build()
+        self.assertEqual(app.config["ENV_NAME"], "production")
+        self.assertEqual(app.config["SECRET_KEY"], GOOD_SECRET)
+        self.assertEqual(app.config["MONGODB_URI"], "mongodb://db")
+        self.assertFalse(app.debug)
+        self.assertFalse(app.testing)
 
     def test_production_refuses_missing_or_placeholder_secret(self) -> None:
         for secret in (None, "", DEV_SECRET_KEY, "change-me", "short-but-not-placeholder"):
@@ -71,6 +79,7 @@ class ProductionConfigTest(unittest.TestCase):
             self.build(MAIL_SERVER=None)
 
 
+@uses_subprocesses
 class EntryPointTest(unittest.TestCase):
     def run_manage(self, **env: str) -> subprocess.CompletedProcess[str]:
         unset = {"SECRET_KEY", "MONGODB_URI", "MAIL_SERVER"}

@@ -31,7 +31,16 @@ WRITE_TIMEOUT_S = 1.0
 class RequestLogWriter:
     """Queue request records and write them to the log collection from a background thread."""
 
-    def __init__(self, get_db: Callable[[], Database], logger: logging.Logger, *, capacity: int = CAPACITY) -> None:
+    def __init__(
+        self,
+        get_db: Callable[[], Database],
+        logger: logging.Logger,
+        *,
+        capacity: int = CAPACITY,
+        background: bool = True,
+    ) -> None:
+        """Queue up to `capacity` records; with `background=False` nothing is written until `flush()`."""
+        self._background = background
         self._get_db = get_db
         self._logger = logger
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=capacity)
@@ -72,7 +81,7 @@ class RequestLogWriter:
 
     def _ensure_thread(self) -> None:
         """Start the writer thread once per process (a forked worker starts its own)."""
-        if self._pid == os.getpid():
+        if not self._background or self._pid == os.getpid():
             return
         with self._lock:
             if self._pid != os.getpid():

@@ -156,11 +156,20 @@ class Model:
             db.command("collMod", name, validator=validator, validationLevel="strict", validationAction="error")
             changes.append(f"updated validator of {name}")
         changes += cls._ensure_indexes(db[name])
+        changes += cls.seed(db)
+        return changes
+
+    @classmethod
+    def seed(cls, db: Database) -> list[str]:
+        """Insert the seed documents that are missing (an existing one is left as it is); return what changed."""
+        changes: list[str] = []
         for seed in cls.seed_documents:
             fields = {key: value for key, value in seed.items() if key != "_id"}
-            result = db[name].update_one({"_id": seed["_id"]}, {"$setOnInsert": cls.stamp(fields)}, upsert=True)
+            result = db[cls.collection_name].update_one(
+                {"_id": seed["_id"]}, {"$setOnInsert": cls.stamp(fields)}, upsert=True
+            )
             if result.upserted_id is not None:
-                changes.append(f"seeded {name} {seed['_id']}")
+                changes.append(f"seeded {cls.collection_name} {seed['_id']}")
         return changes
 
     @classmethod

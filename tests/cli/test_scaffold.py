@@ -12,7 +12,7 @@ import unittest
 from pathlib import Path
 
 from app.cli import scaffold
-from tests.base import mongo_client, mongo_uri
+from tests.base import mongo_client, mongo_uri, uses_subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 IGNORED = shutil.ignore_patterns(
@@ -36,6 +36,7 @@ class ScaffoldNamesTest(unittest.TestCase):
             scaffold.Names.parse("people", "people")
 
 
+@uses_subprocesses
 class ScaffoldGenerationTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:

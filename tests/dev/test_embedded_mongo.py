@@ -9,8 +9,10 @@ from pathlib import Path
 from pymongo import MongoClient
 
 from dev import embedded_mongo
+from tests.base import uses_subprocesses
 
 
+@uses_subprocesses
 class DevServerTest(unittest.TestCase):
     def setUp(self) -> None:
         self.instance = Path(tempfile.mkdtemp(prefix="instance-"))

@@ -87,9 +87,9 @@ class ProxyTest(ApiTestCase):
         client = app.test_client()
         client.post("/api/v1/auth/login", json={}, headers={"X-Forwarded-For": "203.0.113.9"})
         other = client.post("/api/v1/auth/login", json={}, headers={"X-Forwarded-For": "203.0.113.10"})
-        self.assertError(other, 400)
+        self.assertError(other, 400)  # another client address: a bucket of its own
         again = client.post("/api/v1/auth/login", json={}, headers={"X-Forwarded-For": "203.0.113.9"})
-        self.assertError(again, 429)
+        self.assertError(again, 429)  # the first address's bucket is used up
 
 
 class RequestLogTest(ApiTestCase):

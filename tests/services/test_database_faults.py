@@ -27,6 +27,7 @@ from pymongo import MongoClient
 from controller.user import signup
 from dev import embedded_mongo
 from model.mongodb import init_db
+from tests.base import uses_subprocesses
 from tests.utils.factories import PASSWORD, auth_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +57,7 @@ def _call(
     return status, orjson.loads(raw), time.monotonic() - started
 
 
+@uses_subprocesses
 class GunicornDatabaseCase(unittest.TestCase):
     """Give each test a durable database of its own and `gunicorn manage:application` (production) on it."""
 
@@ -104,7 +106,8 @@ class GunicornDatabaseCase(unittest.TestCase):
         log = open(self.workdir / "db.log", "ab")  # noqa: SIM115 (kept open for the server's lifetime)
         self.addCleanup(log.close)
         process, _ = embedded_mongo.start_server(str(self.workdir / "data"), log, durable=True, port=self.db_port)
-        self.addCleanup(lambda: process.poll() is None and (process.terminate(), process.wait(10)))
+        # Killed, not stopped: the test has read what it needs, and SIGTERM takes seconds with clients connected.
+        self.addCleanup(lambda: process.poll() is None and (process.kill(), process.wait(10)))
         return process
 
     def stop_gunicorn(self) -> None:

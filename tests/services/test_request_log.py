@@ -32,6 +32,7 @@ class RequestLogWriterTest(ApiTestCase):
             "testing",
             {
                 "MONGODB_URI": "mongodb://127.0.0.1:1/?directConnection=true",
+                "MONGODB_TIMEOUT_MS": 200,  # how long the writer tries each batch before dropping it
                 "REQUEST_LOG_TO_DB": True,
                 "LOG_REQUESTS": False,
             },
@@ -51,7 +52,7 @@ class RequestLogWriterTest(ApiTestCase):
 
     def test_full_queue_drops_and_counts(self) -> None:
         db = mongo_client()[self.db.name]
-        writer = RequestLogWriter(lambda: db, logging.getLogger("test.request_log"), capacity=2)
+        writer = RequestLogWriter(lambda: db, logging.getLogger("test.request_log"), capacity=2, background=False)
         with self.assertLogs("test.request_log", "WARNING"):
             for number in range(5):
                 writer.submit({"request_id": str(number), "actor": None, "detail": {}})
@@ -59,8 +60,8 @@ class RequestLogWriterTest(ApiTestCase):
 
     def test_flush_writes_queued_records_in_one_batch(self) -> None:
         app = create_app("testing", {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name})
-        writer = RequestLogWriter(lambda: app.extensions["mongo"].db, app.logger)
-        writer._queue.put({"request_id": "a", "actor": "x", "detail": {"status": 200}})
-        writer._queue.put({"request_id": "b", "actor": "x", "detail": {"status": 201}})
+        writer = RequestLogWriter(lambda: app.extensions["mongo"].db, app.logger, background=False)
+        writer.submit({"request_id": "a", "actor": "x", "detail": {"status": 200}})
+        writer.submit({"request_id": "b", "actor": "x", "detail": {"status": 201}})
         self.assertEqual(writer.flush(), 2)
         self.assertEqual(self.db.logs.count_documents({"event": "http.request"}), 2)
