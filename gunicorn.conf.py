@@ -113,11 +113,11 @@ def write_json_error(sock: Any, status: int, reason: str, message: str) -> None:
     import orjson
     from gunicorn import util
 
-    from app.http.errors import CODES
+    from app.http.errors import default_code
     from app.http.middleware import API_CSP
 
     request_id = f"{random.getrandbits(128):032x}"
-    error = {"status": status, "code": CODES.get(status, "error"), "message": f"{reason}.", "request_id": request_id}
+    error = {"status": status, "code": default_code(status), "message": f"{reason}.", "request_id": request_id}
     body = orjson.dumps({"error": error})
     head = (
         f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"

@@ -7,6 +7,7 @@ the controllers, database failures and unexpected exceptions all end here. No HT
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import Flask, Response, current_app
@@ -18,36 +19,50 @@ from app.services import database
 from app.services.circuit_breaker import DatabaseUnavailable
 from controller.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized, Unprocessable
 
-CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    408: "request_timeout",
-    409: "conflict",
-    413: "payload_too_large",
-    414: "uri_too_long",
-    415: "unsupported_media_type",
-    422: "unprocessable",
-    429: "too_many_requests",
-    431: "request_header_fields_too_large",
-    500: "internal_error",
-    501: "not_implemented",
-    502: "bad_gateway",
-    503: "service_unavailable",
-    504: "gateway_timeout",
-    505: "http_version_not_supported",
-}
-DATABASE_UNAVAILABLE = "database_unavailable"
-DOMAIN_STATUS: dict[type[DomainError], int] = {
-    InvalidInput: 400,
-    Unauthorized: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    Unprocessable: 422,
-}
+
+@dataclass(frozen=True)
+class ErrorKind:
+    """One kind of error: its HTTP status, its default `code`, its description and the domain error raised for it."""
+
+    status: int
+    code: str
+    description: str
+    raised_as: type[DomainError] | None = None
+
+
+DATABASE_UNAVAILABLE = ErrorKind(503, "database_unavailable", "The database is unavailable; see Retry-After.")
+# The one error table. The first row of a status gives its default code and its description in the
+# OpenAPI document; a domain error answers with the row of its class (or of its nearest base class).
+ERRORS: tuple[ErrorKind, ...] = (
+    ErrorKind(
+        400,
+        "bad_request",
+        "Invalid input: malformed JSON, a wrong type, a broken rule or an unknown field (see `fields`).",
+        DomainError,
+    ),
+    ErrorKind(400, "invalid_input", "Valid input that the operation cannot use.", InvalidInput),
+    ErrorKind(401, "unauthorized", "Missing, invalid, expired or revoked token.", Unauthorized),
+    ErrorKind(403, "forbidden", "Authenticated, but not allowed.", Forbidden),
+    ErrorKind(404, "not_found", "Not found, or not visible to the caller.", NotFound),
+    ErrorKind(405, "method_not_allowed", "The method is not allowed on this path."),
+    ErrorKind(408, "request_timeout", "The request was not received in time."),
+    ErrorKind(409, "conflict", "Conflicts with the current state.", Conflict),
+    ErrorKind(413, "payload_too_large", "Request body too large."),
+    ErrorKind(414, "uri_too_long", "The URL is too long."),
+    ErrorKind(415, "unsupported_media_type", "The body is not JSON."),
+    ErrorKind(422, "unprocessable", "Well-formed, but cannot be processed.", Unprocessable),
+    ErrorKind(429, "too_many_requests", "Too many requests; see Retry-After."),
+    ErrorKind(431, "request_header_fields_too_large", "The request headers are too large."),
+    ErrorKind(500, "internal_error", "An unexpected error; nothing about it is revealed."),
+    ErrorKind(501, "not_implemented", "The method is not implemented."),
+    ErrorKind(502, "bad_gateway", "The application behind the proxy did not answer."),
+    ErrorKind(503, "service_unavailable", "The service or its database is unavailable; see Retry-After."),
+    DATABASE_UNAVAILABLE,
+    ErrorKind(504, "gateway_timeout", "The application behind the proxy did not answer in time."),
+    ErrorKind(505, "http_version_not_supported", "The HTTP version is not supported."),
+)
+BY_STATUS: dict[int, ErrorKind] = {kind.status: kind for kind in reversed(ERRORS)}
+_BY_DOMAIN_ERROR: dict[type[DomainError], ErrorKind] = {kind.raised_as: kind for kind in ERRORS if kind.raised_as}
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
@@ -65,7 +80,7 @@ class ApiError(HTTPException):
     ) -> None:
         super().__init__(message)
         self.code = status
-        self.error_code = code or CODES.get(status, "error")
+        self.error_code = code or default_code(status)
         self.fields = fields
         self.headers = dict(headers or {})
 
@@ -81,7 +96,7 @@ def error_response(
     """Build the JSON error envelope."""
     error: dict[str, Any] = {
         "status": status,
-        "code": code or CODES.get(status, "error"),
+        "code": code or default_code(status),
         "message": message,
         "request_id": request_id(),
     }
@@ -93,6 +108,12 @@ def error_response(
     return response
 
 
+def default_code(status: int) -> str:
+    """Return the table's code for `status` ("error" for a status it does not list)."""
+    kind = BY_STATUS.get(status)
+    return kind.code if kind else "error"
+
+
 def _handle_http(exc: HTTPException) -> Response:
     """Answer an HTTP error (404, 405, 413, ...) with the envelope, keeping headers such as Allow."""
     status = exc.code or 500
@@ -101,15 +122,16 @@ def _handle_http(exc: HTTPException) -> Response:
             status, exc.description or "", code=exc.error_code, fields=exc.fields, headers=exc.headers
         )
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
-    code = CODES.get(status) or exc.name.lower().replace(" ", "_")
+    kind = BY_STATUS.get(status)
+    code = kind.code if kind else exc.name.lower().replace(" ", "_")
     return error_response(status, exc.description or exc.name, code=code, headers=headers)
 
 
 def _handle_domain(exc: DomainError) -> Response:
-    """Answer a controller's domain error with the status its class stands for."""
-    status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
-    headers = BEARER_CHALLENGE if status == 401 else {}
-    return error_response(status, exc.message, code=exc.code, fields=exc.fields, headers=headers)
+    """Answer a controller's domain error with the status and code of its class's row in the table."""
+    kind = next(_BY_DOMAIN_ERROR[cls] for cls in type(exc).__mro__ if cls in _BY_DOMAIN_ERROR)
+    headers = BEARER_CHALLENGE if kind.status == 401 else {}
+    return error_response(kind.status, exc.message, code=exc.code or kind.code, fields=exc.fields, headers=headers)
 
 
 def _handle_database(exc: Exception) -> Response:
@@ -130,7 +152,7 @@ def _database_unavailable(retry_after: int) -> Response:
     return error_response(
         503,
         "The database is unavailable; try again shortly.",
-        code=DATABASE_UNAVAILABLE,
+        code=DATABASE_UNAVAILABLE.code,
         headers={"Retry-After": str(retry_after)},
     )
 

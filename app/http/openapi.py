@@ -37,7 +37,7 @@ from flask_validation_extended import (
 from flask_validation_extended.params import Parameter
 
 from app.http import idempotency
-from app.http.errors import CODES
+from app.http.errors import BY_STATUS
 from app.http.validation import EachMatches
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -60,17 +60,6 @@ def object_schema(name: str | None = None, /, **properties: Any) -> dict[str, An
 _ERROR_BODY = object_schema(status={"type": "integer"}, code=STRING, message=STRING, request_id=STRING)
 _ERROR_BODY["properties"]["fields"] = {"type": "object", "additionalProperties": STRING}  # optional
 ERROR_SCHEMA = object_schema("Error", error=_ERROR_BODY)
-ERROR_DESCRIPTIONS = {
-    400: "Invalid input: malformed JSON, a wrong type, a broken rule or an unknown field (see `fields`).",
-    401: "Missing, invalid, expired or revoked token.",
-    403: "Authenticated, but not allowed.",
-    404: "Not found, or not visible to the caller.",
-    409: "Conflicts with the current state.",
-    413: "Request body too large.",
-    415: "The body is not JSON.",
-    422: "Well-formed, but cannot be processed.",
-    429: "Too many requests; see Retry-After.",
-}
 _JSON_TYPES = {int: "integer", float: "number", str: "string", bool: "boolean", list: "array", dict: "object"}
 _LENGTH_KEYS = {
     "string": ("minLength", "maxLength"),
@@ -203,7 +192,7 @@ def _operation(
     status = doc.get("status", 200)
     responses: dict[str, Any] = {str(status): _success(status, doc, components)}
     for code in sorted(errors):
-        responses[str(code)] = _error_response(ERROR_DESCRIPTIONS.get(code, CODES.get(code, "Error")))
+        responses[str(code)] = _error_response(BY_STATUS[code].description)
     responses["default"] = _error_response("Any other error (405, 500, 503, ...), as the error envelope.")
     operation["responses"] = responses
     return operation

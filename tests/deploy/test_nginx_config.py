@@ -7,7 +7,7 @@ import re
 import unittest
 from pathlib import Path
 
-from app.http.errors import CODES
+from app.http.errors import default_code
 from config import Config
 from deploy import nginx
 
@@ -31,7 +31,7 @@ class ErrorPagesTest(unittest.TestCase):
             error = json.loads(body.replace("$req_id", "abc"))["error"]
             self.assertEqual(location, status)
             self.assertEqual(error["status"], int(status))
-            self.assertEqual(error["code"], CODES[int(status)])
+            self.assertEqual(error["code"], default_code(int(status)))
             self.assertEqual(error["request_id"], "abc")
             self.assertTrue(error["message"])
 
