@@ -1,4 +1,8 @@
-"""The MongoDB connection: one client per process, created on first use."""
+"""The MongoDB connection: one client per process, created on first use.
+
+The client is the only thing cached: a database or collection handle is a cheap view of it, taken
+where it is needed (`client[name]`, `db[name]`).
+"""
 
 from __future__ import annotations
 
@@ -62,7 +66,6 @@ class Mongo:
         self._env = config["ENV_NAME"]
         self._instance_dir = Path(app.instance_path)
         self._db_name: str | None = config["MONGODB_DB"]
-        self._database: tuple[int, Database] | None = None
         timeout = config["MONGODB_TIMEOUT_MS"]
         self._options: dict[str, Any] = {
             "tz_aware": True,
@@ -107,13 +110,9 @@ class Mongo:
     @property
     def db(self) -> Database:
         """Return the app's database: MONGODB_DB, else the one named in the URI, else "app"."""
-        cached = self._database
-        if cached is not None and cached[0] == os.getpid():
-            return cached[1]
-        name = self._db_name or uri_parser.parse_uri(self.uri)["database"] or DEFAULT_DB_NAME
-        database = self.client[name]
-        self._database = (os.getpid(), database)  # one handle per process, like the client
-        return database
+        if self._db_name is None:
+            self._db_name = uri_parser.parse_uri(self.uri)["database"] or DEFAULT_DB_NAME
+        return self.client[self._db_name]
 
     def ping(self, timeout_s: float) -> None:
         """Ping the server within `timeout_s`; raise the driver's error when it does not answer."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, ClassVar
 
 from pymongo import IndexModel, ReturnDocument
@@ -25,12 +24,6 @@ _INDEX_META = frozenset({"v", "ns", "name", "key", "background"})
 
 class IndexConflict(Exception):
     """Raised when an index exists under a declared name but with other keys or options."""
-
-
-@lru_cache(maxsize=256)
-def _collection(db: Database, name: str) -> Collection:
-    """Return the collection handle, made once per database: building one costs more than a query's parsing."""
-    return db[name]
 
 
 def utcnow() -> datetime:
@@ -55,7 +48,7 @@ class Model:
     seed_documents: ClassVar[tuple[Document, ...]] = ()
 
     def __init__(self, db: Database) -> None:
-        self.collection: Collection = _collection(db, self.collection_name)
+        self.collection: Collection = db[self.collection_name]
 
     # --- shared queries ------------------------------------------------------------------------
 
