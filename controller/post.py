@@ -16,11 +16,16 @@ from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
 from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Listing, page_response
 from controller.serialize import public
 from model.mongodb import Document, Post, utcnow
-from model.mongodb.post import STATUSES
+
+# The limits are the model's; the API layer reads them from here (hence the explicit re-exports).
+from model.mongodb.post import BODY_MAX_LENGTH as BODY_MAX_LENGTH
+from model.mongodb.post import MAX_TAGS as MAX_TAGS
+from model.mongodb.post import STATUSES as STATUSES
+from model.mongodb.post import TAG_MAX_LENGTH as TAG_MAX_LENGTH
+from model.mongodb.post import TITLE_MAX_LENGTH as TITLE_MAX_LENGTH
 
 SORTS = ("newest", "oldest")
-MAX_TAGS = 10
-_TAG = re.compile(r"[a-z0-9][a-z0-9_-]{0,29}")
+_TAG = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{TAG_MAX_LENGTH - 1}}}")
 
 
 def post_public(post: Document) -> dict[str, Any]:
@@ -34,7 +39,9 @@ def normalize_tag(raw: str) -> str:
     """Return a tag trimmed and lower-cased; raise InvalidInput unless it is 1-30 of [a-z0-9_-]."""
     tag = raw.strip().lower()
     if not _TAG.fullmatch(tag):
-        raise InvalidInput("A tag is invalid.", fields={"tags": f"{raw!r} must be 1-30 of a-z, 0-9, _ and -"})
+        raise InvalidInput(
+            "A tag is invalid.", fields={"tags": f"{raw!r} must be 1-{TAG_MAX_LENGTH} of a-z, 0-9, _ and -"}
+        )
     return tag
 
 

@@ -21,6 +21,7 @@ from controller.account_rules import (
 from controller.auth import AuthSettings, Identity
 from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
 from model.mongodb import AuditLog, Document, Post, User
+from model.mongodb.user import ROLES as ROLES  # the model's; the API layer reads them from here
 
 
 def signup(db: Database, auth: AuthSettings, *, email: str, password: str, name: str, role: str = "user") -> Document:

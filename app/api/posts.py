@@ -16,15 +16,14 @@ from app.http.validation import EachMatches, validate
 from app.services.database import get_db
 from controller import post
 from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from model.mongodb.post import STATUSES
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
 
 NOT_BLANK = Regex(r"\S")
-TITLE_RULES = [MinLen(1), MaxLen(200), NOT_BLANK]
-BODY_RULES = [MinLen(1), MaxLen(20000), NOT_BLANK]
+TITLE_RULES = [MinLen(1), MaxLen(post.TITLE_MAX_LENGTH), NOT_BLANK]
+BODY_RULES = [MinLen(1), MaxLen(post.BODY_MAX_LENGTH), NOT_BLANK]
 # The controller trims and lower-cases each tag and then checks it.
-TAG_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9_-]{0,29}\s*$"
+TAG_PATTERN = rf"^\s*[A-Za-z0-9][A-Za-z0-9_-]{{0,{post.TAG_MAX_LENGTH - 1}}}\s*$"
 TAGS_RULES = [MaxLen(post.MAX_TAGS), EachMatches(TAG_PATTERN)]
 POST = object_schema(
     "Post",
@@ -32,7 +31,7 @@ POST = object_schema(
     title=STRING,
     body=STRING,
     tags={"type": "array", "items": STRING},
-    status={"enum": list(STATUSES)},
+    status={"enum": list(post.STATUSES)},
     author_id=OBJECT_ID,
     published_at={"anyOf": [DATETIME, {"type": "null"}]},
     created_at=DATETIME,
@@ -50,7 +49,7 @@ def create_post(
     title: str = Json(str, rules=TITLE_RULES),
     body: str = Json(str, rules=BODY_RULES),
     tags: list[str] | None = Json(List(str), optional=True, rules=TAGS_RULES),
-    status: str = Json(str, default="draft", rules=[In(list(STATUSES))]),
+    status: str = Json(str, default="draft", rules=[In(list(post.STATUSES))]),
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create a post owned by the caller (a draft unless status is "published")."""
     identity, post_id = current_identity(), reserved_id()
@@ -77,7 +76,7 @@ def update_post(
     title: str | None = Json(str, optional=True, rules=TITLE_RULES),
     body: str | None = Json(str, optional=True, rules=BODY_RULES),
     tags: list[str] | None = Json(List(str), optional=True, rules=TAGS_RULES),
-    status: str | None = Json(str, optional=True, rules=[In(list(STATUSES))]),
+    status: str | None = Json(str, optional=True, rules=[In(list(post.STATUSES))]),
 ) -> dict[str, Any]:
     """Change a post, as its author or an admin; a published post cannot return to draft (409)."""
     return post.update_post(get_db(), current_identity(), post_id, title=title, body=body, tags=tags, status=status)
@@ -97,7 +96,7 @@ def delete_post(post_id: ObjectId = Route()) -> tuple[str, int]:
 @documented(schema=POST_PAGE)
 @validate
 def list_posts(
-    tag: str | None = Query(str, optional=True, rules=[MaxLen(30), Regex(TAG_PATTERN)]),
+    tag: str | None = Query(str, optional=True, rules=[MaxLen(post.TAG_MAX_LENGTH), Regex(TAG_PATTERN)]),
     author: str | None = Query(str, optional=True, rules=[Regex("^[0-9a-fA-F]{24}$")]),
     sort: str = Query(str, default="newest", rules=[In(list(post.SORTS))]),
     limit: int = Query(int, default=DEFAULT_PAGE_SIZE, rules=[Min(1), Max(MAX_PAGE_SIZE)]),

@@ -14,7 +14,6 @@ from app.http.validation import validate
 from app.services.database import get_db
 from controller import user
 from controller.account_rules import NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
-from model.mongodb.user import ROLES
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -26,7 +25,7 @@ USER = object_schema(
     id=OBJECT_ID,
     email=STRING,
     name=STRING,
-    role={"enum": list(ROLES)},
+    role={"enum": list(user.ROLES)},
     email_verified={"type": "boolean"},
     created_at=DATETIME,
     updated_at=DATETIME,

@@ -10,7 +10,12 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from model.mongodb.base import Document, Model
 
+# The limits of a post: the validator below enforces them, the controller and the API read them from here.
 STATUSES = ("draft", "published")
+TITLE_MAX_LENGTH = 200
+BODY_MAX_LENGTH = 20_000
+MAX_TAGS = 10
+TAG_MAX_LENGTH = 30
 # Every list query filters on status (and maybe a tag or an owner) and orders by (published_at, _id).
 _ORDER = [("published_at", DESCENDING), ("_id", DESCENDING)]
 
@@ -20,9 +25,13 @@ class Post(Model):
 
     collection_name = "posts"
     properties = {
-        "title": {"bsonType": "string", "minLength": 1, "maxLength": 200},
-        "body": {"bsonType": "string", "minLength": 1, "maxLength": 20000},
-        "tags": {"bsonType": "array", "maxItems": 10, "items": {"bsonType": "string", "minLength": 1, "maxLength": 30}},
+        "title": {"bsonType": "string", "minLength": 1, "maxLength": TITLE_MAX_LENGTH},
+        "body": {"bsonType": "string", "minLength": 1, "maxLength": BODY_MAX_LENGTH},
+        "tags": {
+            "bsonType": "array",
+            "maxItems": MAX_TAGS,
+            "items": {"bsonType": "string", "minLength": 1, "maxLength": TAG_MAX_LENGTH},
+        },
         "status": {"enum": list(STATUSES)},
         "owner_id": {"bsonType": "objectId"},
         "published_at": {"bsonType": ["date", "null"]},
