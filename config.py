@@ -121,7 +121,6 @@ class Config:
     LOG_LEVEL = "INFO"
     ERROR_LOG_PATH: str | None = None
     LOG_REQUESTS = True  # one JSON line per request on stdout
-    LOG_FLUSH_INTERVAL_MS = 200  # INFO lines are written in batches at most this late; 0 writes each at once
     SLOW_REQUEST_MS = 1000  # slower requests are logged at warning level
     REQUEST_LOG_TO_DB = False  # also keep request records in the logs collection (off the request path)
     METRICS_ENABLED = True  # Prometheus metrics at /metrics

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import tempfile
-import time
 import unittest
 from pathlib import Path
 from typing import Any
@@ -189,11 +188,11 @@ class LoggingSetupTest(ApiTestCase):
         self.assertEqual(len(app.logger.handlers), 1)
 
 
-class BufferedLogTest(unittest.TestCase):
-    def make(self, interval: float) -> tuple[JsonStreamHandler, io.BytesIO]:
+class JsonStreamHandlerTest(unittest.TestCase):
+    def make(self) -> tuple[JsonStreamHandler, io.BytesIO]:
         raw = io.BytesIO()
         stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
-        handler = JsonStreamHandler(stream, interval=interval)
+        handler = JsonStreamHandler(stream)
         self.addCleanup(handler.close)
         return handler, raw
 
@@ -203,36 +202,18 @@ class BufferedLogTest(unittest.TestCase):
     def record(self, level: int, message: str) -> logging.LogRecord:
         return logging.LogRecord("app", level, "", 0, message, (), None)
 
-    def test_info_lines_wait_for_the_batch(self) -> None:
-        handler, raw = self.make(interval=60)
+    def test_every_line_is_written_at_once_in_order(self) -> None:
+        handler, raw = self.make()
         handler.handle(self.record(logging.INFO, "one"))
+        self.assertEqual(self.lines(raw), ["one"])
         handler.write_line(b'{"message": "two"}\n')
-        self.assertEqual(raw.getvalue(), b"")
-        handler.flush()
-        self.assertEqual(self.lines(raw), ["one", "two"])
+        handler.handle(self.record(logging.WARNING, "three"))
+        self.assertEqual(self.lines(raw), ["one", "two", "three"])
 
-    def test_a_warning_is_written_at_once_after_the_lines_before_it(self) -> None:
-        handler, raw = self.make(interval=60)
-        handler.handle(self.record(logging.INFO, "before"))
-        handler.handle(self.record(logging.WARNING, "warning"))
-        self.assertEqual(self.lines(raw), ["before", "warning"])
-
-    def test_interval_zero_writes_every_line(self) -> None:
-        handler, raw = self.make(interval=0)
-        handler.handle(self.record(logging.INFO, "now"))
-        self.assertEqual(self.lines(raw), ["now"])
-
-    def test_flusher_thread_writes_a_waiting_batch(self) -> None:
-        handler, raw = self.make(interval=0.05)
-        handler.handle(self.record(logging.INFO, "later"))
-        deadline = time.monotonic() + 5
-        while not raw.getvalue() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        self.assertEqual(self.lines(raw), ["later"])
-
-    def test_a_full_batch_is_written_without_waiting(self) -> None:
-        handler, raw = self.make(interval=60)
-        line = b'{"message": "' + b"x" * 1000 + b'"}\n'
-        for _ in range(JsonStreamHandler.MAX_PENDING_BYTES // len(line) + 1):
-            handler.write_line(line)
-        self.assertGreater(len(raw.getvalue()), 0)
+    def test_text_written_before_a_line_stays_before_it(self) -> None:
+        raw = io.BytesIO()
+        handler = JsonStreamHandler(io.TextIOWrapper(raw, encoding="utf-8"))  # text is buffered until flushed
+        self.addCleanup(handler.close)
+        handler.stream.write("printed\n")
+        handler.write_line(b'{"message": "logged"}\n')
+        self.assertEqual(raw.getvalue().splitlines(), [b"printed", b'{"message": "logged"}'])
