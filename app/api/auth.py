@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, url_for
-from flask_validation_extended import Json, MaxLen, MinLen, Regex
 
-from app.api.users import NAME_RULES, PASSWORD_RULES, USER
+from app.api.users import EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD, NAME_RULES, PASSWORD_RULES, USER
 from app.http.idempotency import idempotent
+from app.http.inputs import Json, MaxLen, MinLen, Regex
 from app.http.openapi import STRING, documented, object_schema
 from app.http.rate_limits import ADDRESS, LOGIN_ACCOUNT, rate_limited
 from app.http.security import auth_settings, authenticated, current_identity
@@ -21,8 +21,14 @@ from controller.account_rules import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, user
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 # The controller trims and lower-cases the address before it checks it, so surrounding spaces are fine.
-EMAIL = Json(str, rules=[MinLen(3), MaxLen(EMAIL_MAX_LENGTH), Regex(r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$")])
-TOKEN = Json(str, rules=[MinLen(1), MaxLen(4096)])
+EMAIL = Json(
+    str,
+    rules=[MinLen(3), MaxLen(EMAIL_MAX_LENGTH), Regex(r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$")],
+    example=EXAMPLE_EMAIL,
+)
+# The shape of a refresh token (not a valid one: paste the refresh_token that /auth/login answered).
+EXAMPLE_REFRESH_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJyZWZyZXNoIn0.c2lnbmF0dXJl"  # noqa: S105 (an example)
+TOKEN = Json(str, rules=[MinLen(1), MaxLen(4096)], example=EXAMPLE_REFRESH_TOKEN)
 TOKENS = object_schema(
     "TokenPair",
     access_token=STRING,
@@ -39,8 +45,8 @@ TOKENS = object_schema(
 @validate
 def create_account(
     email: str = EMAIL,
-    password: str = Json(str, rules=PASSWORD_RULES),
-    name: str = Json(str, rules=NAME_RULES),
+    password: str = Json(str, rules=PASSWORD_RULES, example=EXAMPLE_PASSWORD),
+    name: str = Json(str, rules=NAME_RULES, example=EXAMPLE_NAME),
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create an account and mail a link that verifies its address; the email is trimmed, lower-cased, unused."""
     created = account.register(get_db(), auth_settings(), get_jobs(), email=email, password=password, name=name)
@@ -52,8 +58,8 @@ def create_account(
 @rate_limited(ADDRESS, LOGIN_ACCOUNT)
 @validate
 def create_tokens(
-    email: str = Json(str, rules=[MaxLen(EMAIL_MAX_LENGTH)]),
-    password: str = Json(str, rules=[MaxLen(PASSWORD_MAX_LENGTH)]),
+    email: str = Json(str, rules=[MaxLen(EMAIL_MAX_LENGTH)], example=EXAMPLE_EMAIL),
+    password: str = Json(str, rules=[MaxLen(PASSWORD_MAX_LENGTH)], example=EXAMPLE_PASSWORD),
 ) -> dict[str, Any]:
     """Exchange an email and password for an access token and a refresh token.
 

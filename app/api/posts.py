@@ -6,13 +6,14 @@ from typing import Any
 
 from bson import ObjectId
 from flask import Blueprint
-from flask_validation_extended import In, Json, List, Max, MaxLen, Min, MinLen, Query, Regex, Route
+from flask_validation_extended import List
 
 from app.http.idempotency import idempotent, reserved_id
+from app.http.inputs import EachMatches, In, Json, Max, MaxLen, Min, MinLen, Query, Regex, Route
 from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
 from app.http.responses import created
 from app.http.security import authenticated, current_identity, cursor_key, optional_identity
-from app.http.validation import EachMatches, validate
+from app.http.validation import validate
 from app.services.database import get_db
 from controller import post
 from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -25,6 +26,13 @@ BODY_RULES = [MinLen(1), MaxLen(post.BODY_MAX_LENGTH), NOT_BLANK]
 # The controller trims and lower-cases each tag and then checks it.
 TAG_PATTERN = rf"^\s*[A-Za-z0-9][A-Za-z0-9_-]{{0,{post.TAG_MAX_LENGTH - 1}}}\s*$"
 TAGS_RULES = [MaxLen(post.MAX_TAGS), EachMatches(TAG_PATTERN)]
+# Realistic values for the OpenAPI document, so that Swagger UI's "Try it out" works as filled in.
+EXAMPLE_TITLE = "Keyset pagination with MongoDB"
+EXAMPLE_BODY = "Page by (published_at, _id) instead of skip: each page is one index seek, whatever its depth."
+EXAMPLE_TAGS = ["mongodb", "flask"]
+EXAMPLE_AUTHOR = "66a1f0c2b3d4e5f601234567"
+# A cursor of the newest-first listing (resuming after a post of 25 July 2024).
+EXAMPLE_CURSOR = "WyJuZXdlc3QiLDE3MjE4OTk4MDAwMDAsIjY2YTFmMGMyYjNkNGU1ZjYwMTIzNDU2NyJd"
 POST = object_schema(
     "Post",
     id=OBJECT_ID,
@@ -46,10 +54,10 @@ POST_PAGE = object_schema("PostPage", items={"type": "array", "items": POST}, ne
 @idempotent
 @validate
 def create_post(
-    title: str = Json(str, rules=TITLE_RULES),
-    body: str = Json(str, rules=BODY_RULES),
-    tags: list[str] | None = Json(List(str), optional=True, rules=TAGS_RULES),
-    status: str = Json(str, default="draft", rules=[In(list(post.STATUSES))]),
+    title: str = Json(str, rules=TITLE_RULES, example=EXAMPLE_TITLE),
+    body: str = Json(str, rules=BODY_RULES, example=EXAMPLE_BODY),
+    tags: list[str] | None = Json(List(str), optional=True, rules=TAGS_RULES, example=EXAMPLE_TAGS),
+    status: str = Json(str, default="draft", rules=[In(list(post.STATUSES))], example="published"),
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create a post owned by the caller (a draft unless status is "published")."""
     identity, post_id = current_identity(), reserved_id()
@@ -73,10 +81,10 @@ def get_post(post_id: ObjectId = Route()) -> dict[str, Any]:
 @validate
 def update_post(
     post_id: ObjectId = Route(),
-    title: str | None = Json(str, optional=True, rules=TITLE_RULES),
-    body: str | None = Json(str, optional=True, rules=BODY_RULES),
-    tags: list[str] | None = Json(List(str), optional=True, rules=TAGS_RULES),
-    status: str | None = Json(str, optional=True, rules=[In(list(post.STATUSES))]),
+    title: str | None = Json(str, optional=True, rules=TITLE_RULES, example=EXAMPLE_TITLE),
+    body: str | None = Json(str, optional=True, rules=BODY_RULES, example=EXAMPLE_BODY),
+    tags: list[str] | None = Json(List(str), optional=True, rules=TAGS_RULES, example=EXAMPLE_TAGS),
+    status: str | None = Json(str, optional=True, rules=[In(list(post.STATUSES))], example="published"),
 ) -> dict[str, Any]:
     """Change a post, as its author or an admin; a published post cannot return to draft (409)."""
     return post.update_post(get_db(), current_identity(), post_id, title=title, body=body, tags=tags, status=status)
@@ -96,11 +104,15 @@ def delete_post(post_id: ObjectId = Route()) -> tuple[str, int]:
 @documented(schema=POST_PAGE)
 @validate
 def list_posts(
-    tag: str | None = Query(str, optional=True, rules=[MaxLen(post.TAG_MAX_LENGTH), Regex(TAG_PATTERN)]),
-    author: str | None = Query(str, optional=True, rules=[Regex("^[0-9a-fA-F]{24}$")]),
+    tag: str | None = Query(
+        str, optional=True, rules=[MaxLen(post.TAG_MAX_LENGTH), Regex(TAG_PATTERN)], example="flask"
+    ),
+    author: str | None = Query(str, optional=True, rules=[Regex("^[0-9a-fA-F]{24}$")], example=EXAMPLE_AUTHOR),
     sort: str = Query(str, default="newest", rules=[In(list(post.SORTS))]),
     limit: int = Query(int, default=DEFAULT_PAGE_SIZE, rules=[Min(1), Max(MAX_PAGE_SIZE)]),
-    cursor: str | None = Query(str, optional=True, rules=[MaxLen(200), Regex("^[A-Za-z0-9_-]+$")]),
+    cursor: str | None = Query(
+        str, optional=True, rules=[MaxLen(200), Regex("^[A-Za-z0-9_-]+$")], example=EXAMPLE_CURSOR
+    ),
 ) -> dict[str, Any]:
     """List published posts, newest or oldest first, filtered by tag or author, one page at a time.
 

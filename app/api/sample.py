@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from flask_validation_extended import Json, Max, MaxLen, Min, MinLen, Query, Strip
 
+from app.http.inputs import Json, Max, MaxLen, Min, MinLen, Query, Strip
 from app.http.middleware import request_id
 from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
 from app.http.security import authenticated, current_identity
@@ -17,7 +17,8 @@ from controller import calculator, sample
 bp = Blueprint("sample", __name__, url_prefix="/sample")
 
 _SAFE = calculator.MAX_SAFE_INTEGER
-OPERAND = Query(int, rules=[Min(-_SAFE), Max(_SAFE)])
+OPERAND_A = Query(int, rules=[Min(-_SAFE), Max(_SAFE)], example=12)
+OPERAND_B = Query(int, rules=[Min(-_SAFE), Max(_SAFE)], example=4)
 
 RESULT = object_schema("CalculationResult", result={"type": "integer"})
 AUTHOR = object_schema("Author", name=STRING, updated_at=DATETIME)
@@ -36,7 +37,7 @@ LOG_PAGE = object_schema("LogPage", items={"type": "array", "items": LOG_ENTRY})
 @bp.get("/add")
 @documented(schema=RESULT, errors=[422])
 @validate
-def add_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
+def add_numbers(a: int = OPERAND_A, b: int = OPERAND_B) -> dict[str, Any]:
     """Add two integers; a result beyond ±(2^53-1) is a 422."""
     return {"result": calculator.add(a, b)}
 
@@ -44,7 +45,7 @@ def add_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
 @bp.get("/subtract")
 @documented(schema=RESULT, errors=[422])
 @validate
-def subtract_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
+def subtract_numbers(a: int = OPERAND_A, b: int = OPERAND_B) -> dict[str, Any]:
     """Subtract b from a; a result beyond ±(2^53-1) is a 422."""
     return {"result": calculator.subtract(a, b)}
 
@@ -52,7 +53,7 @@ def subtract_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
 @bp.get("/multiply")
 @documented(schema=RESULT, errors=[422])
 @validate
-def multiply_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
+def multiply_numbers(a: int = OPERAND_A, b: int = OPERAND_B) -> dict[str, Any]:
     """Multiply two integers; a result beyond ±(2^53-1) is a 422."""
     return {"result": calculator.multiply(a, b)}
 
@@ -60,7 +61,7 @@ def multiply_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
 @bp.get("/divide")
 @documented(schema=RESULT)
 @validate
-def divide_numbers(a: int = OPERAND, b: int = OPERAND) -> dict[str, Any]:
+def divide_numbers(a: int = OPERAND_A, b: int = OPERAND_B) -> dict[str, Any]:
     """Divide a by b, rounding down; b = 0 is a 400."""
     return {"result": calculator.divide(a, b)}
 
@@ -77,7 +78,9 @@ def get_author() -> dict[str, Any]:
 @documented(schema=AUTHOR)
 @authenticated(role="admin")
 @validate
-def update_author(name: str = Json(str, rules=[MinLen(1), MaxLen(100), Strip()])) -> dict[str, Any]:
+def update_author(
+    name: str = Json(str, rules=[MinLen(1), MaxLen(100), Strip()], example="Ada Lovelace"),
+) -> dict[str, Any]:
     """Change the author setting, as an admin; the change and who made it go to the audit log."""
     actor = str(current_identity().user_id)
     return sample.set_author(get_db(), name=name, request_id=request_id(), actor=actor)

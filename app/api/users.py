@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from flask_validation_extended import Json, MaxLen, MinLen, Regex
 
+from app.http.inputs import Json, MaxLen, MinLen, Regex
 from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
 from app.http.rate_limits import ADDRESS, TOKEN_ACCOUNT, rate_limited, without_password
 from app.http.security import auth_settings, authenticated, current_identity
@@ -20,6 +20,10 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 NOT_BLANK = Regex(r"\S")
 NAME_RULES = [MinLen(1), MaxLen(NAME_MAX_LENGTH), NOT_BLANK]
 PASSWORD_RULES = [MinLen(PASSWORD_MIN_LENGTH), MaxLen(PASSWORD_MAX_LENGTH), NOT_BLANK]
+# Realistic values for the OpenAPI document: signing up, then logging in, with them works as filled in.
+EXAMPLE_EMAIL = "ada@example.com"
+EXAMPLE_PASSWORD = "correct horse battery staple"  # noqa: S105 (an example, in the public document)
+EXAMPLE_NAME = "Ada Lovelace"
 USER = object_schema(
     "User",
     id=OBJECT_ID,
@@ -47,7 +51,7 @@ def get_me() -> dict[str, Any]:
 @authenticated()
 @validate
 def update_me(
-    name: str | None = Json(str, optional=True, rules=NAME_RULES),
+    name: str | None = Json(str, optional=True, rules=NAME_RULES, example=EXAMPLE_NAME),
     password: str | None = Json(str, optional=True, rules=PASSWORD_RULES),
     current_password: str | None = Json(str, optional=True, rules=[MaxLen(PASSWORD_MAX_LENGTH)]),
 ) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from flask.cli import with_appcontext
 
 import controller
 from app.cli import scaffold
-from app.http.openapi import build_openapi
+from app.http.openapi_document import build_openapi
 from app.services.database import get_db
 from model.mongodb import MODELS
 

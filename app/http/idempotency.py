@@ -51,6 +51,7 @@ OPENAPI_PARAMETER = {
     "required": False,
     "description": "Makes a retry safe: the same key with the same request replays the first response.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "example": "5b0c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d",
 }
 
 

@@ -9,7 +9,8 @@ import swagger_ui_bundle
 from flask import Blueprint, Response, current_app, send_from_directory
 
 from app.http.errors import ApiError
-from app.http.openapi import build_openapi, documented
+from app.http.openapi import documented
+from app.http.openapi_document import build_openapi
 
 bp = Blueprint("docs", __name__)
 

@@ -223,6 +223,17 @@ class TokenApiTest(ApiTestCase):
         self.assertRejected(refresh, "token_revoked")
         self.assertEqual(self.me(other_login["access_token"]).status_code, 200)
 
+    def test_logout_refuses_a_body_and_keeps_the_tokens(self) -> None:
+        headers = {"Authorization": f"Bearer {self.tokens['access_token']}"}
+        with_fields = self.client.post(f"{AUTH}/logout", json={"role": "admin"}, headers=headers)
+        self.assertEqual(self.assertError(with_fields, 400, "validation_error")["fields"], {"role": "Unknown field."})
+        malformed = self.client.post(
+            f"{AUTH}/logout", data="{not json", headers={**headers, "Content-Type": "application/json"}
+        )
+        self.assertError(malformed, 400, "malformed_json")
+        self.assertEqual(self.me(self.tokens["access_token"]).status_code, 200)  # nothing was revoked
+        self.assertEqual(self.client.post(f"{AUTH}/logout", json={}, headers=headers).status_code, 204)
+
     def test_logout_without_token_is_401(self) -> None:
         self.assertRejected(self.client.post(f"{AUTH}/logout"), "missing_token")
 

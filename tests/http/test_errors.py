@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from flask.testing import FlaskClient
-from flask_validation_extended import Route
 
 from app import create_app
+from app.http.inputs import Route
 from app.http.validation import validate
 from app.services.database import get_db
 from tests.base import ApiTestCase, mongo_uri

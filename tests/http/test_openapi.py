@@ -6,11 +6,12 @@ import json
 import tempfile
 from pathlib import Path
 
-from flask_validation_extended import Json, MaxLen, Query
 from openapi_spec_validator import validate as validate_spec
 
 from app import create_app
-from app.http.openapi import build_openapi, documented
+from app.http.inputs import Json, MaxLen, Query
+from app.http.openapi import Component, documented
+from app.http.openapi_document import build_openapi
 from app.http.validation import validate
 from tests.base import ApiTestCase, CommandTestCase, mongo_uri
 from tests.utils.openapi import ResponseMismatch
@@ -66,6 +67,33 @@ class OpenApiDocumentTest(ApiTestCase):
         default = self.spec["paths"]["/health"]["get"]["responses"]["default"]
         self.assertEqual(default["content"]["application/json"]["schema"], {"$ref": "#/components/schemas/Error"})
 
+    def test_every_parameter_and_request_body_carries_an_example(self) -> None:
+        for path, operations in self.spec["paths"].items():
+            for method, operation in operations.items():
+                for parameter in operation.get("parameters", []):
+                    with self.subTest(path=path, method=method, parameter=parameter["name"]):
+                        self.assertIn("example", parameter)
+                if "requestBody" in operation:
+                    media = operation["requestBody"]["content"]["application/json"]
+                    with self.subTest(path=path, method=method, body=True):
+                        self.assertTrue(media["example"])
+                        self.assertLessEqual(set(media["schema"].get("required", [])), set(media["example"]))
+
+    def test_body_examples_are_accepted_by_the_api(self) -> None:
+        signup = self.spec["paths"]["/api/v1/auth/signup"]["post"]["requestBody"]["content"]["application/json"]
+        self.assertEqual(self.client.post("/api/v1/auth/signup", json=signup["example"]).status_code, 201)
+        login = self.spec["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]["application/json"]
+        tokens = self.client.post("/api/v1/auth/login", json=login["example"])
+        self.assertEqual(tokens.status_code, 200)
+        headers = {"Authorization": f"Bearer {tokens.get_json()['access_token']}"}
+        posting = self.spec["paths"]["/api/v1/posts"]["post"]["requestBody"]["content"]["application/json"]
+        self.assertEqual(self.client.post("/api/v1/posts", json=posting["example"], headers=headers).status_code, 201)
+        listing = self.spec["paths"]["/api/v1/posts"]["get"]["parameters"]
+        query = {p["name"]: p["example"] for p in listing if p["name"] in ("sort", "limit", "tag")}
+        found = self.client.get("/api/v1/posts", query_string=query)
+        self.assertEqual(found.status_code, 200)
+        self.assertEqual(len(found.get_json()["items"]), 1)
+
     def test_docs_can_be_disabled(self) -> None:
         app = create_app("testing", {"MONGODB_URI": mongo_uri(), "DOCS_ENABLED": False})
         self.assertEqual(app.test_client().get("/api/v1/openapi.json").status_code, 404)
@@ -77,7 +105,7 @@ class OpenApiGenerationTest(ApiTestCase):
 
     def test_a_new_view_appears_without_writing_documentation(self) -> None:
         @self.app.post("/api/v1/widgets")
-        @documented(201, {"title": "Widget", "type": "object"})
+        @documented(201, Component("Widget", {"type": "object"}))
         @validate
         def create_widget(name: str = Json(str, rules=[MaxLen(5)]), dry_run: bool = Query(bool, optional=True)):  # type: ignore[no-untyped-def]
             """Create a widget."""
@@ -92,6 +120,16 @@ class OpenApiGenerationTest(ApiTestCase):
             {"type": "string", "maxLength": 5},
         )
         self.assertIn("Widget", spec["components"]["schemas"])
+
+    def test_two_components_with_one_name_are_refused(self) -> None:
+        @self.app.get("/api/v1/clash")
+        @documented(schema={"type": "array", "items": [Component("Thing", {"type": "object"}), Component("Thing", {})]})
+        def get_clash():  # type: ignore[no-untyped-def]
+            """Answer two schemas under one name."""
+            return []
+
+        with self.assertRaisesRegex(ValueError, "Thing"):
+            build_openapi(self.app)
 
     def test_checker_catches_a_response_that_breaks_the_document(self) -> None:
         @self.app.get("/api/v1/liar")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_validation_extended import Header, In, Json, List, Max, Min, Query
+from flask_validation_extended import List
 
+from app.http.inputs import Header, In, Json, Max, Min, Query
 from app.http.validation import validate
 from tests.base import ApiTestCase
 

@@ -12,7 +12,7 @@ from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import TestResponse
 
-from app.http.openapi import _path
+from app.http.openapi_document import openapi_path
 from app.site.docs import openapi_document
 
 SPEC_URI = "urn:openapi"
@@ -30,7 +30,7 @@ def check_response(app: Flask, method: str, path: str, response: TestResponse) -
         return  # 404/405 from routing: no operation to compare with
     with app.app_context():
         spec = openapi_document()
-    template, _ = _path(rule.rule)
+    template, _ = openapi_path(rule.rule)
     operation = spec["paths"].get(template, {}).get(method.lower())
     if operation is None:
         return  # a hidden route (the docs UI)
