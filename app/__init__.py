@@ -18,9 +18,8 @@ from app.http.json_provider import OrjsonProvider
 from app.http.proxy import TrustedProxyFix, parse_networks
 from app.services import database, jobs, json_logging, mail
 from app.site import docs, ops, pages
+from app.version import __version__ as __version__
 from config import get_config
-
-__version__ = "0.1.0"
 
 
 class StatelessSessions(SessionInterface):

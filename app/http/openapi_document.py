@@ -21,6 +21,7 @@ from app.http import idempotency
 from app.http.errors import BY_STATUS
 from app.http.fields import Field
 from app.http.openapi import ERROR, OBJECT_ID, Component
+from app.version import __version__
 
 # Each path converter's schema, and the example "Try it out" fills in.
 _CONVERTERS: dict[str, tuple[dict[str, Any], Any]] = {
@@ -34,8 +35,6 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 def build_openapi(app: Flask) -> dict[str, Any]:
     """Return the OpenAPI 3.1 document of every route of `app`."""
-    from app import __version__  # app/__init__ imports this module first
-
     components: dict[str, Any] = {}
     _register(ERROR, components)
     paths: dict[str, dict[str, Any]] = {}

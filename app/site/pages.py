@@ -12,6 +12,7 @@ from markdown_it import MarkdownIt
 
 from app.http.errors import ApiError
 from app.http.openapi import documented
+from app.version import __version__
 
 bp = Blueprint("pages", __name__)
 
@@ -44,8 +45,6 @@ def readme() -> tuple[list[tuple[str, str]], str]:
 @documented(hidden=True)
 def get_home() -> str:
     """Show the landing page: name, version, where to go next and, outside production, the environment."""
-    from app import __version__  # app/__init__ imports this module first
-
     config = current_app.config
     sections, _ = readme()
     return render_template(
