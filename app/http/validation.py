@@ -47,6 +47,11 @@ def _json_object() -> dict[str, Any]:
     return body
 
 
+def _has_body(environ: dict[str, Any]) -> bool:
+    """Tell whether the request carries a body (a cheap look at the environ, no header parsing)."""
+    return environ.get("CONTENT_LENGTH", "0") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ
+
+
 def _files(name: str) -> list[Any] | None:
     """Return the uploaded files called `name`, None when there are none (as the library does)."""
     files = request.files.getlist(name)
@@ -63,7 +68,7 @@ def validate(view: View) -> View:
     def wrapper(**route_args: Any) -> Any:
         # Each source is read once per request, and only when a parameter comes from it; the body is
         # read whenever there is one, so that a view without body fields refuses one.
-        body = _json_object() if json_fields or request.content_length else {}
+        body = _json_object() if json_fields or _has_body(request.environ) else {}
         inputs: dict[str, Any] = {"route": route_args, "json": body}
         if "query" in sources:
             inputs["query"] = request.args
