@@ -79,17 +79,33 @@ MODEL_COLLECTIONS = frozenset(model.collection_name for model in MODELS)
 
 
 class ApiTestCase(DatabaseTestCase):
-    """Also give each test an app built with the testing config on that database, and a client."""
+    """Also give each test class an app built with the testing config on that database, and each test a client.
+
+    The app is built once per class (building one costs about as much as a short test). A class whose
+    tests change the app itself, such as adding routes, sets `app_per_test = True`.
+    """
 
     config_overrides: ClassVar[dict[str, Any]] = {}
+    app_per_test: ClassVar[bool] = False
+    shared_app: ClassVar[Flask | None] = None
     app: Flask
     client: FlaskClient
 
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.shared_app = None if cls.app_per_test else cls.build_app()
+
+    @classmethod
+    def build_app(cls) -> Flask:
+        overrides = {"MONGODB_URI": mongo_uri(), "MONGODB_DB": cls.db.name, **cls.config_overrides}
+        app = create_app("testing", overrides)
+        app.test_client_class = ConformingClient  # every response is checked against the OpenAPI document
+        return app
+
     def setUp(self) -> None:
         super().setUp()
-        overrides = {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name, **self.config_overrides}
-        self.app = create_app("testing", overrides)
-        self.app.test_client_class = ConformingClient  # every response is checked against the OpenAPI document
+        self.app = self.shared_app or self.build_app()
         self.client = self.app.test_client()
         self.addCleanup(self.app.extensions["jobs"].close)  # the broker connection of any job queued
         self.auth: AuthSettings = self.app.extensions["auth"]

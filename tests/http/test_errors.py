@@ -14,6 +14,7 @@ from tests.base import ApiTestCase, mongo_uri
 
 
 class ErrorEnvelopeTest(ApiTestCase):
+    app_per_test = True  # its tests add routes to the app
     config_overrides = {"MAX_CONTENT_LENGTH": 1024}
 
     def test_unknown_route_is_404_json(self) -> None:

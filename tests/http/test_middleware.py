@@ -92,6 +92,7 @@ class ProxyTest(ApiTestCase):
 
 
 class RequestLogTest(ApiTestCase):
+    app_per_test = True  # the level of the process-wide "app" logger is set by the latest create_app()
     config_overrides = {"LOG_LEVEL": "INFO"}
 
     def setUp(self) -> None:

@@ -103,6 +103,8 @@ class OpenApiDocumentTest(ApiTestCase):
 class OpenApiGenerationTest(ApiTestCase):
     """Views added here, before the app's first request."""
 
+    app_per_test = True  # its tests add routes to the app
+
     def test_a_new_view_appears_without_writing_documentation(self) -> None:
         @self.app.post("/api/v1/widgets")
         @documented(201, Component("Widget", {"type": "object"}))

@@ -12,6 +12,8 @@ from tests.base import ApiTestCase
 
 
 class ValidationWrapperTest(ApiTestCase):
+    app_per_test = True  # its tests add routes to the app
+
     def setUp(self) -> None:
         super().setUp()
 
