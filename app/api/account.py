@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from flask_validation_extended import Json, MaxLen
 
 from app.api.auth import EMAIL, TOKEN
-from app.api.users import PASSWORD_RULES
+from app.api.users import EXAMPLE_PASSWORD, PASSWORD_RULES
 from app.http.idempotency import idempotent
+from app.http.inputs import Json, MaxLen
 from app.http.openapi import STRING, documented, object_schema
 from app.http.rate_limits import ADDRESS, MAIL, TOKEN_ACCOUNT, rate_limited
 from app.http.security import auth_settings, authenticated, current_identity
@@ -48,7 +48,9 @@ def request_password_reset(email: str = EMAIL) -> tuple[dict[str, Any], int]:
 @rate_limited(MAIL, ADDRESS)
 @idempotent
 @validate
-def reset_password(token: str = TOKEN, password: str = Json(str, rules=PASSWORD_RULES)) -> tuple[str, int]:
+def reset_password(
+    token: str = TOKEN, password: str = Json(str, rules=PASSWORD_RULES, example=EXAMPLE_PASSWORD)
+) -> tuple[str, int]:
     """Set a new password with a mailed token; signs out every session and mails a notice."""
     account.reset_password(get_db(), auth_settings(), get_jobs(), token=token, password=password)
     return "", 204
@@ -84,7 +86,7 @@ def resend_verification() -> tuple[dict[str, Any], int]:
 @idempotent
 @validate
 def request_email_change(
-    email: str = EMAIL, current_password: str = Json(str, rules=[MaxLen(PASSWORD_MAX_LENGTH)])
+    email: str = EMAIL, current_password: str = Json(str, rules=[MaxLen(PASSWORD_MAX_LENGTH)], example=EXAMPLE_PASSWORD)
 ) -> tuple[dict[str, Any], int]:
     """Mail a confirmation link to the new address and a notice to the current one; nothing changes yet."""
     account.request_email_change(

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint
 
 from app.http.inputs import Json, Max, MaxLen, Min, MinLen, Query, Strip
-from app.http.middleware import request_id
 from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
 from app.http.security import authenticated, current_identity
 from app.http.validation import validate
 from app.services.database import get_db
+from app.services.request_id import request_id
 from controller import calculator, sample
 
 bp = Blueprint("sample", __name__, url_prefix="/sample")

@@ -14,9 +14,9 @@ from flask import Flask, Response, current_app
 from pymongo.errors import ConnectionFailure, PyMongoError
 from werkzeug.exceptions import HTTPException
 
-from app.http.middleware import request_id
 from app.services import database
 from app.services.circuit_breaker import DatabaseUnavailable
+from app.services.request_id import request_id
 from controller.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized, Unprocessable
 
 

@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 
 from app.services import metrics
 from app.services.json_logging import log_fields
+from app.services.request_id import REQUEST_ID_KEY
 from app.services.request_log import RequestLogWriter
 
 REQUEST_ID_HEADER = "X-Request-ID"
-REQUEST_ID_KEY = "app.request_id"  # in the WSGI environ
 USER_ID_KEY = "app.user_id"  # set by @authenticated
 # Accept an upstream id only if it is short and cannot inject anything into logs or headers.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -51,11 +51,6 @@ def _path(environ: dict[str, Any]) -> str:
     """Return the request path as text (WSGI hands it over as latin-1-decoded bytes)."""
     path = environ.get("PATH_INFO") or "/"
     return path if path.isascii() else path.encode("latin-1").decode("utf-8", "replace")
-
-
-def request_id() -> str:
-    """Return the current request's id."""
-    return str(request.environ.get(REQUEST_ID_KEY) or "")
 
 
 class RequestMiddleware:

@@ -24,7 +24,7 @@ from flask import Flask, current_app, has_request_context
 from prometheus_client import Counter
 from pymongo.errors import ConnectionFailure, PyMongoError
 
-from app.http.middleware import request_id
+from app.services.request_id import request_id
 from controller.mail import MAIL_JOBS, MailJob, MailSettings
 from model.mongodb import JobStat
 

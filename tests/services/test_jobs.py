@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from app import create_app
 from model.mongodb import JobStat, init_db
-from tests.base import ApiTestCase, mongo_client, mongo_uri
+from tests.base import ApiTestCase, mongo_client, mongo_uri, uses_subprocesses
 from tests.utils.factories import PASSWORD, random_email
 from tests.utils.openapi import ConformingClient
 from tests.utils.smtp import MailCatcher, text_part, token_in
@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT_S = 3
 
 
+@uses_subprocesses
 class WorkerTestCase(ApiTestCase):
     """Start a mail catcher and a worker for the class; tests share its database."""
 
