@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.api.auth import EMAIL, TOKEN
+from app.api.auth import EMAIL
 from app.api.users import EXAMPLE_PASSWORD, PASSWORD_RULES
 from app.http.idempotency import idempotent
-from app.http.inputs import Json, MaxLen
+from app.http.inputs import Json, MaxLen, MinLen
 from app.http.openapi import STRING, documented, object_schema
 from app.http.rate_limits import ADDRESS, MAIL, TOKEN_ACCOUNT, rate_limited
 from app.http.security import auth_settings, authenticated, current_identity
@@ -24,6 +24,9 @@ from controller import account
 from controller.account_rules import PASSWORD_MAX_LENGTH
 
 bp = Blueprint("account", __name__)
+
+# The token of a mailed link (the shape of secrets.token_urlsafe; paste the one from the mail to try it).
+MAIL_TOKEN = Json(str, rules=[MinLen(1), MaxLen(4096)], example="q3Xb7TzL0v9cW2nYh5Rk8mPa1sD4fGjE6uIo0pZy2xA")
 
 ACCEPTED = object_schema("Accepted", status={"const": "accepted"}, message=STRING)
 RESET_ACCEPTED = {
@@ -49,7 +52,7 @@ def request_password_reset(email: str = EMAIL) -> tuple[dict[str, Any], int]:
 @idempotent
 @validate
 def reset_password(
-    token: str = TOKEN, password: str = Json(str, rules=PASSWORD_RULES, example=EXAMPLE_PASSWORD)
+    token: str = MAIL_TOKEN, password: str = Json(str, rules=PASSWORD_RULES, example=EXAMPLE_PASSWORD)
 ) -> tuple[str, int]:
     """Set a new password with a mailed token; signs out every session and mails a notice."""
     account.reset_password(get_db(), auth_settings(), get_jobs(), token=token, password=password)
@@ -61,7 +64,7 @@ def reset_password(
 @rate_limited(MAIL)
 @idempotent
 @validate
-def verify_email(token: str = TOKEN) -> tuple[str, int]:
+def verify_email(token: str = MAIL_TOKEN) -> tuple[str, int]:
     """Mark the address the mailed token was sent to as verified."""
     account.verify_email(get_db(), token=token)
     return "", 204
@@ -100,7 +103,7 @@ def request_email_change(
 @rate_limited(MAIL)
 @idempotent
 @validate
-def confirm_email_change(token: str = TOKEN) -> tuple[str, int]:
+def confirm_email_change(token: str = MAIL_TOKEN) -> tuple[str, int]:
     """Move the account to the new address with the token mailed there (409 if it was taken meanwhile)."""
     account.confirm_email_change(get_db(), token=token)
     return "", 204

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from deploy import nginx
+from tests.base import uses_subprocesses
 from tests.deploy.harness import Topology, free_port, require_nginx
 from tests.utils.factories import random_email
 
@@ -67,6 +68,7 @@ def tearDownModule() -> None:
         _topology.pop().stop()
 
 
+@uses_subprocesses
 class ProxyTestCase(unittest.TestCase):
     topology: ClassVar[Topology]
 
@@ -182,6 +184,7 @@ class ClientAddressTest(ProxyTestCase):
         self.assertTrue(all(host == "0100007F" for host in listening.values()), listening)  # 127.0.0.1
 
 
+@uses_subprocesses
 class NoInstanceTest(unittest.TestCase):
     def test_no_live_instance_is_json_502(self) -> None:
         binary = require_nginx()

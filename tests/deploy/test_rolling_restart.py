@@ -15,6 +15,7 @@ from collections import Counter
 
 from bson import ObjectId
 
+from tests.base import uses_subprocesses
 from tests.deploy.harness import Topology
 from tests.deploy.test_proxy import request
 from tests.utils.factories import PASSWORD, random_email
@@ -24,6 +25,7 @@ MAX_WRITES = 20_000  # bounds the load whatever happens
 MAX_SECONDS = 120.0
 
 
+@uses_subprocesses
 class RollingRestartTest(unittest.TestCase):
     def setUp(self) -> None:
         self.topology = Topology(GUNICORN_DRAIN_S="1", RATELIMIT_AUTH="1000/minute")
