@@ -31,8 +31,6 @@ EXAMPLE_TITLE = "Keyset pagination with MongoDB"
 EXAMPLE_BODY = "Page by (published_at, _id) instead of skip: each page is one index seek, whatever its depth."
 EXAMPLE_TAGS = ["mongodb", "flask"]
 EXAMPLE_AUTHOR = "66a1f0c2b3d4e5f601234567"
-# A cursor of the newest-first listing (resuming after a post of 25 July 2024).
-EXAMPLE_CURSOR = "WyJuZXdlc3QiLDE3MjE4OTk4MDAwMDAsIjY2YTFmMGMyYjNkNGU1ZjYwMTIzNDU2NyJd"
 POST = object_schema(
     "Post",
     id=OBJECT_ID,
@@ -110,9 +108,7 @@ def list_posts(
     author: str | None = Query(str, optional=True, rules=[Regex("^[0-9a-fA-F]{24}$")], example=EXAMPLE_AUTHOR),
     sort: str = Query(str, default="newest", rules=[In(list(post.SORTS))]),
     limit: int = Query(int, default=DEFAULT_PAGE_SIZE, rules=[Min(1), Max(MAX_PAGE_SIZE)]),
-    cursor: str | None = Query(
-        str, optional=True, rules=[MaxLen(200), Regex("^[A-Za-z0-9_-]+$")], example=EXAMPLE_CURSOR
-    ),
+    cursor: str | None = Query(str, optional=True, rules=[MaxLen(200), Regex("^[A-Za-z0-9_-]+$")]),
 ) -> dict[str, Any]:
     """List published posts, newest or oldest first, filtered by tag or author, one page at a time.
 

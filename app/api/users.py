@@ -75,7 +75,9 @@ def update_me(
 @rate_limited(ADDRESS, TOKEN_ACCOUNT)
 @authenticated()
 @validate
-def delete_me(current_password: str = Json(str, rules=[MinLen(1), MaxLen(PASSWORD_MAX_LENGTH)])) -> tuple[str, int]:
+def delete_me(
+    current_password: str = Json(str, rules=[MinLen(1), MaxLen(PASSWORD_MAX_LENGTH)], example=EXAMPLE_PASSWORD),
+) -> tuple[str, int]:
     """Delete the caller's account and all its posts; needs the current password.
 
     Every token of the account stops working at once. Rate limited like password changes.

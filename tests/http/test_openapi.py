@@ -71,6 +71,8 @@ class OpenApiDocumentTest(ApiTestCase):
         for path, operations in self.spec["paths"].items():
             for method, operation in operations.items():
                 for parameter in operation.get("parameters", []):
+                    if parameter["name"] == "cursor":
+                        continue  # signed by the server: any example would be refused, so the UI leaves it empty
                     with self.subTest(path=path, method=method, parameter=parameter["name"]):
                         self.assertIn("example", parameter)
                 if "requestBody" in operation:
