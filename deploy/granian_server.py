@@ -55,7 +55,7 @@ def main() -> None:
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
     # granian's workers are multiprocessing children, which end without running atexit: register, in
-    # each worker, a multiprocessing finalizer that writes the log lines still waiting in their batch.
+    # each worker, a multiprocessing finalizer that flushes and closes the log handlers (logging.shutdown).
     util.register_after_fork(_FLUSH_IN_WORKERS, _flush_logs_at_worker_exit)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import orjson
 
+from tests.base import uses_subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 1500
 METRICS_TOKEN = secrets.token_urlsafe(24)
@@ -44,6 +46,7 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+@uses_subprocesses
 class GranianServerTest(unittest.TestCase):
     def setUp(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="granian-"))

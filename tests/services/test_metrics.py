@@ -10,6 +10,8 @@ from pathlib import Path
 
 import orjson
 
+from tests.base import uses_subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 THREADS = 8
 
@@ -42,6 +44,7 @@ print(orjson.dumps({{"errors": errors, "count": count}}).decode())
 """
 
 
+@uses_subprocesses
 class MetricsTest(unittest.TestCase):
     def test_observe_counts_every_request_when_threads_start_at_once(self) -> None:
         env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
