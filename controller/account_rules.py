@@ -10,7 +10,6 @@ from typing import Any, TypeGuard
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 from pymongo.database import Database
 
 from controller.errors import InvalidInput
@@ -30,6 +29,10 @@ def normalize_email(raw: str, *, check_deliverability: bool = False) -> str:
     the whole address is lower-cased so that one mailbox is one account. The deliverability check
     (a DNS query) is off unless asked for.
     """
+    # Imported at the first use: most requests carry no email, and the module's tables cost every
+    # worker about 0.4 MB otherwise (docs/performance.md).
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         email = validate_email(raw.strip(), check_deliverability=check_deliverability).normalized.lower()
     except EmailNotValidError as error:

@@ -7,6 +7,7 @@ where it is needed (`client[name]`, `db[name]`).
 from __future__ import annotations
 
 import atexit
+import linecache
 import os
 import threading
 from pathlib import Path
@@ -48,6 +49,10 @@ def _client_for(uri: str, options: dict[str, Any]) -> tuple[MongoClient, ServerL
                     atexit.register(_close_clients)
                 listener = ServerLossListener()
                 entry = _clients[key] = (MongoClient(uri, event_listeners=[listener], **options), listener)
+                # pymongo formats the creating call stack (for its "unclosed client" warning), which
+                # reads every source file on that stack into linecache: about 0.7 MB per worker, kept
+                # for nothing (docs/performance.md).
+                linecache.clearcache()
     return entry
 
 

@@ -8,7 +8,6 @@ from itertools import pairwise
 from pathlib import Path
 
 from flask import Blueprint, current_app, render_template
-from markdown_it import MarkdownIt
 
 from app.http.errors import ApiError
 from app.http.openapi import documented
@@ -29,6 +28,10 @@ def readme() -> tuple[list[tuple[str, str]], str]:
     """Return the README's sections as (title, anchor) and the README as HTML; read once per process."""
     if not README.exists():
         return [], ""
+    # Imported here: only the README page needs it, and an API worker that never serves the page does
+    # not carry the parser's 60-odd modules (about 1 MB per worker; docs/performance.md).
+    from markdown_it import MarkdownIt
+
     parser = MarkdownIt("commonmark", {"html": False}).enable("table")  # raw HTML in the README stays text
     tokens = parser.parse(README.read_text(encoding="utf-8"))
     sections = []
