@@ -102,7 +102,8 @@ def refresh(db: Database, auth: AuthSettings, *, refresh_token: str) -> dict[str
     """Exchange a refresh token, once, for a new pair in the same family.
 
     The same token presented again within `auth.refresh_grace` (a client retrying after a timeout, two
-    tabs refreshing at once) gets the pair already issued for it; later, it is a replay and ends the family.
+    tabs refreshing at once) gets the pair already issued for it, as long as that pair's refresh token
+    has not been used in turn; otherwise it is a replay and ends the family.
     """
     claims = _decode(auth, refresh_token, expected_type="refresh")
     _ensure_not_revoked(db, claims, keys=[f"fam:{claims['fam']}"])
@@ -114,8 +115,11 @@ def refresh(db: Database, auth: AuthSettings, *, refresh_token: str) -> dict[str
     if used is None:
         return _issue_tokens(auth, user, family_id=claims["fam"], session=successor)
     if "successor" in used and datetime.now(UTC) - used["created_at"] <= auth.refresh_grace:
-        return _issue_tokens(auth, user, family_id=claims["fam"], session=used["successor"])
-    # Used before, outside the grace window: a replay. End the family so that both chains die.
+        # The pair already issued, but only while it is the live end of the chain: once its own refresh
+        # token was used, an older token presented again is a replay, however recent.
+        if not revocations.find_any([f"sid:{used['successor']['sid']}"]):
+            return _issue_tokens(auth, user, family_id=claims["fam"], session=used["successor"])
+    # Used before, outside the grace window or behind a later rotation: a replay. End the family.
     revocations.revoke(f"fam:{claims['fam']}", expires_at=expires_at)
     # The family id names a login but is no credential; no token is ever written to the log.
     detail = {"user_id": claims["sub"], "family": claims["fam"]}
@@ -200,7 +204,8 @@ def _decode(auth: AuthSettings, token: str, *, expected_type: str) -> dict[str, 
     except jwt.InvalidTokenError:
         raise Unauthorized("The token is invalid.", code="invalid_token") from None
     if claims["type"] != expected_type:
-        raise Unauthorized(f"An {expected_type} token is required.", code="invalid_token")
+        article = "An" if expected_type[0] in "aeiou" else "A"
+        raise Unauthorized(f"{article} {expected_type} token is required.", code="invalid_token")
     try:
         ObjectId(claims["sub"])
     except (InvalidId, TypeError):

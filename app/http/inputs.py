@@ -118,7 +118,7 @@ class Min(ValidationRule):  # type: ignore[misc]
         self.num: float = self._param_validate(num, (int, float))
 
     def invalid_str(self) -> str:
-        return f"must be larger than {self.num}."
+        return f"must be at least {self.num}."
 
     def is_valid(self, data: float) -> bool:
         return bool(self.num <= data)
@@ -136,7 +136,7 @@ class Max(ValidationRule):  # type: ignore[misc]
         self.num: float = self._param_validate(num, (int, float))
 
     def invalid_str(self) -> str:
-        return f"must be smaller than {self.num}."
+        return f"must be at most {self.num}."
 
     def is_valid(self, data: float) -> bool:
         return bool(data <= self.num)

@@ -85,6 +85,32 @@ class AuthControllerTest(DatabaseTestCase):
         self.assertNotEqual(third["refresh_token"], second["refresh_token"])
         self.assertEqual(self.db.logs.count_documents({"event": "auth.refresh_reuse_detected"}), 0)
 
+    def test_grace_replay_of_a_token_whose_successor_was_rotated_is_reuse(self) -> None:
+        user = make_user(self.db, self.auth)
+        first = auth.login(self.db, self.auth, email=user["email"], password=PASSWORD)
+        second = auth.refresh(self.db, self.auth, refresh_token=first["refresh_token"])
+        third = auth.refresh(self.db, self.auth, refresh_token=second["refresh_token"])
+        # Still the live end of the chain: a retry of the last refresh gets the same pair.
+        self.assertEqual(auth.refresh(self.db, self.auth, refresh_token=second["refresh_token"]), third)
+        with self.assertRaises(Unauthorized) as caught:
+            auth.refresh(self.db, self.auth, refresh_token=first["refresh_token"])
+        self.assertEqual(caught.exception.code, "token_revoked")
+        self.assertEqual(self.db.logs.count_documents({"event": "auth.refresh_reuse_detected"}), 1)
+        with self.assertRaises(Unauthorized):
+            auth.authenticate(self.db, self.auth, third["access_token"])
+        with self.assertRaises(Unauthorized):
+            auth.refresh(self.db, self.auth, refresh_token=third["refresh_token"])
+
+    def test_refresh_with_an_access_token_names_the_expected_type(self) -> None:
+        user = make_user(self.db, self.auth)
+        tokens = auth.login(self.db, self.auth, email=user["email"], password=PASSWORD)
+        with self.assertRaises(Unauthorized) as caught:
+            auth.refresh(self.db, self.auth, refresh_token=tokens["access_token"])
+        self.assertEqual(caught.exception.message, "A refresh token is required.")
+        with self.assertRaises(Unauthorized) as caught:
+            auth.authenticate(self.db, self.auth, tokens["refresh_token"])
+        self.assertEqual(caught.exception.message, "An access token is required.")
+
     def test_simultaneous_refreshes_of_one_token_get_one_pair_and_keep_the_login(self) -> None:
         user = make_user(self.db, self.auth)
         for trial in range(10):
