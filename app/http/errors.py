@@ -1,6 +1,6 @@
 """One JSON error envelope for every error the application can answer with.
 
-`{"error": {"status", "code", "message", "request_id"[, "fields"]}}`: HTTP errors, domain errors from
+`{"error": {"status", "code", "message", "request_id"[, "fields"[, "fields_omitted"]]}}`: HTTP errors, domain errors from
 the controllers, database failures and unexpected exceptions all end here. No HTML page, no traceback.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, cast
 
 from flask import Flask, Response, current_app
@@ -64,6 +65,9 @@ ERRORS: tuple[ErrorKind, ...] = (
 BY_STATUS: dict[int, ErrorKind] = {kind.status: kind for kind in reversed(ERRORS)}
 _BY_DOMAIN_ERROR: dict[type[DomainError], ErrorKind] = {kind.raised_as: kind for kind in ERRORS if kind.raised_as}
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+# An error lists at most this many fields, and counts the rest: a body of 80,000 unknown fields must
+# not be answered with an error listing each of them (amplification).
+MAX_REPORTED_FIELDS = 20
 
 
 class ApiError(HTTPException):
@@ -101,7 +105,10 @@ def error_response(
         "request_id": request_id(),
     }
     if fields:
-        error["fields"] = dict(fields)
+        reported = dict(islice(fields.items(), MAX_REPORTED_FIELDS))
+        error["fields"] = reported
+        if len(fields) > len(reported):
+            error["fields_omitted"] = len(fields) - len(reported)
     response = cast(Response, current_app.json.response(error=error))
     response.status_code = status
     response.headers.update(headers)

@@ -40,6 +40,8 @@ def object_schema(name: str | None = None, /, **properties: Any) -> Component | 
 
 _ERROR_BODY = object_schema(status={"type": "integer"}, code=STRING, message=STRING, request_id=STRING)
 _ERROR_BODY["properties"]["fields"] = {"type": "object", "additionalProperties": STRING}  # optional
+# Optional: how many more failing fields there were than the envelope lists (it lists at most 20).
+_ERROR_BODY["properties"]["fields_omitted"] = {"type": "integer", "minimum": 1}
 ERROR = object_schema("Error", error=_ERROR_BODY)
 
 

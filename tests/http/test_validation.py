@@ -72,6 +72,24 @@ class ValidationWrapperTest(ApiTestCase):
         self.assertEqual(set(error["fields"]), {"owner", "_id"})
         self.assertEqual(error["fields"]["owner"], "Unknown field.")
 
+    def test_many_unknown_fields_are_reported_capped_with_a_count(self) -> None:
+        body = {"count": 1, **{f"field{n}": 0 for n in range(5000)}}
+        response = self.post(body)
+        error = self.assertError(response, 400, "validation_error")
+        self.assertEqual(len(error["fields"]), 20)
+        self.assertEqual(error["fields_omitted"], 4980)
+        self.assertLess(len(response.data), 4096)
+
+    def test_few_failing_fields_report_no_omitted_count(self) -> None:
+        error = self.assertError(self.post({"count": 1, "owner": "me"}), 400, "validation_error")
+        self.assertNotIn("fields_omitted", error)
+
+    def test_bound_messages_name_the_allowed_bound(self) -> None:
+        error = self.assertError(self.post({"count": -1}), 400, "validation_error")
+        self.assertIn("must be at least 0", error["fields"]["count"])
+        error = self.assertError(self.post({"count": 11}), 400, "validation_error")
+        self.assertIn("must be at most 10", error["fields"]["count"])
+
     def test_json_content_type_with_charset_is_accepted(self) -> None:
         response = self.client.post(
             "/echo",
