@@ -6,6 +6,7 @@ Every part of the project that takes an email (sign-up, login, the per-account r
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, TypeGuard
 
 from argon2 import PasswordHasher
@@ -20,6 +21,9 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 256
 EMAIL_MAX_LENGTH = 254
 NAME_MAX_LENGTH = 100
+# The Unicode bidirectional controls (embeddings, overrides, isolates and marks): they make the text
+# around them display in another order than it is stored, e.g. in the mails that show the name.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def normalize_email(raw: str, *, check_deliverability: bool = False) -> str:
@@ -50,11 +54,24 @@ def email_key(raw: str) -> str:
         return raw.strip().lower()
 
 
+def _unsafe_in_name(char: str) -> bool:
+    """Tell whether a character has no place in a display name: a control (CR, LF, NUL...), a line or
+    paragraph separator, a lone surrogate or a bidi control (U+202E reverses the text shown after it).
+
+    Other format characters, such as the zero-width joiner of emoji sequences, stay allowed.
+    """
+    return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in BIDI_CONTROLS
+
+
 def normalize_name(raw: str) -> str:
-    """Return the display name trimmed; raise InvalidInput when nothing is left or it is too long."""
+    """Return the display name trimmed; raise InvalidInput when nothing is left, it is too long or unsafe."""
     name = raw.strip()
     if not name or len(name) > NAME_MAX_LENGTH:
         raise InvalidInput("The name is invalid.", fields={"name": f"must be 1 to {NAME_MAX_LENGTH} characters"})
+    if any(_unsafe_in_name(char) for char in name):
+        raise InvalidInput(
+            "The name is invalid.", fields={"name": "must not contain control, line-break or bidi characters"}
+        )
     return name
 
 

@@ -58,6 +58,13 @@ class UsersMeApiTest(ApiTestCase):
         self.assertEqual(response.get_json()["name"], "Ada L.")
         self.assertEqual(self.db.users.find_one({"_id": self.user["_id"]})["name"], "Ada L.")
 
+    def test_patch_name_with_line_break_or_bidi_override_is_400(self) -> None:
+        for bad in ("Ada\r\nX-Evil: 1", "Ada\u202eevil", "Ada\u0000"):
+            with self.subTest(bad=ascii(bad)):
+                error = self.assertError(self.client.patch(ME, json={"name": bad}, headers=self.headers), 400)
+                self.assertIn("name", error["fields"])
+        self.assertEqual(self.db.users.find_one({"_id": self.user["_id"]})["name"], self.user["name"])
+
     def test_patch_password_needs_current_password(self) -> None:
         error = self.assertError(self.client.patch(ME, json={"password": NEW_PASSWORD}, headers=self.headers), 400)
         self.assertIn("current_password", error["fields"])
