@@ -105,6 +105,8 @@ def confirm_email_change(db: Database, *, token: str) -> None:
 def _owner(db: Database, record: Document, *, same_email: bool = True) -> Document:
     """Return the account a token was issued for; raise InvalidInput if it is gone or changed address."""
     user = User(db).get(record["user_id"])
-    if user is None or (same_email and user["email"] != record["email"]):
+    # A token bound to a token version dies with it: the password changed since it was issued.
+    moved_on = "token_version" in record and record["token_version"] != user.get("token_version", 0) if user else True
+    if user is None or moved_on or (same_email and user["email"] != record["email"]):
         raise InvalidInput("The token is invalid, expired or already used.", code=INVALID_TOKEN)
     return user

@@ -25,11 +25,22 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def issue_token(db: Database, *, purpose: str, user_id: Any, email: str, ttl: timedelta) -> str:
-    """Create a token for `purpose`, valid for `ttl`, and return its value (shown once, in the mail)."""
+def issue_token(
+    db: Database, *, purpose: str, user_id: Any, email: str, ttl: timedelta, token_version: int | None = None
+) -> str:
+    """Create a token for `purpose`, valid for `ttl`, and return its value (shown once, in the mail).
+
+    A token given the account's `token_version` is only good while the account keeps that version:
+    a password change (which moves it on) voids it.
+    """
     token = secrets.token_urlsafe(TOKEN_BYTES)
     AccountToken(db).create(
-        digest=digest(token), purpose=purpose, user_id=user_id, email=email, expires_at=utcnow() + ttl
+        digest=digest(token),
+        purpose=purpose,
+        user_id=user_id,
+        email=email,
+        expires_at=utcnow() + ttl,
+        token_version=token_version,
     )
     return token
 

@@ -65,7 +65,10 @@ def send_password_reset(db: Database, mailer: Mailer, settings: MailSettings, *,
     user = User(db).find_by_email(email)
     if user is None or SentMail(db).was_sent(key):
         return False
-    token = issue_token(db, purpose="password_reset", user_id=user["_id"], email=email, ttl=PASSWORD_RESET_TTL)
+    token = issue_token(
+        db, purpose="password_reset", user_id=user["_id"], email=email, ttl=PASSWORD_RESET_TTL,
+        token_version=int(user.get("token_version", 0)),
+    )  # fmt: skip
     link = settings.link("reset-password", token)
     _deliver(db, mailer, settings, key=key, to=email, template="password_reset", name=user["name"], link=link, hours=1)
     return True

@@ -18,6 +18,7 @@ from controller.account_rules import (
     user_public,
     verify_password,
 )
+from controller.account_token import revoke_tokens
 from controller.auth import AuthSettings, Identity
 from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
 from model.mongodb import AuditLog, Document, Post, User
@@ -76,6 +77,8 @@ def update_me(
         )
         if updated is None:
             raise Conflict("The password changed meanwhile; sign in again.", code="concurrent_update")
+        # Reset tokens are bound to the version just left behind; delete them too, not to leave them lying.
+        revoke_tokens(db, identity.user_id, purpose="password_reset")
         AuditLog(db).write(
             "user.password_changed", detail={"user_id": str(identity.user_id)}, actor=str(identity.user_id)
         )

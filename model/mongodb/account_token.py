@@ -26,6 +26,8 @@ class AccountToken(Model):
         "user_id": {"bsonType": "objectId"},
         "email": {"bsonType": "string", "minLength": 3, "maxLength": 254},
         "expires_at": {"bsonType": "date"},
+        # Password reset: the account's token_version at issue; a password change since voids the token.
+        "token_version": {"bsonType": ["int", "long"], "minimum": 0},
     }
     required = ("purpose", "user_id", "email", "expires_at")
     indexes = (
@@ -33,11 +35,21 @@ class AccountToken(Model):
         IndexModel([("user_id", ASCENDING), ("purpose", ASCENDING)], name="user_purpose"),
     )
 
-    def create(self, *, digest: str, purpose: str, user_id: Any, email: str, expires_at: datetime) -> Document:
-        """Store a token by its digest."""
-        return self.insert(
-            {"_id": digest, "purpose": purpose, "user_id": user_id, "email": email, "expires_at": expires_at}
-        )
+    def create(
+        self,
+        *,
+        digest: str,
+        purpose: str,
+        user_id: Any,
+        email: str,
+        expires_at: datetime,
+        token_version: int | None = None,
+    ) -> Document:
+        """Store a token by its digest (bound to the account's `token_version` when given)."""
+        token = {"_id": digest, "purpose": purpose, "user_id": user_id, "email": email, "expires_at": expires_at}
+        if token_version is not None:
+            token["token_version"] = token_version
+        return self.insert(token)
 
     def consume(self, digest: str, *, purpose: str) -> Document | None:
         """Delete and return the unexpired token with this digest and purpose, or None (atomic: once only)."""

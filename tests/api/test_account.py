@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from urllib.parse import parse_qs, urlsplit
+
 from controller.account_token import issue_token
+from controller.mail import MailSettings, send_password_reset
+from model.mongodb import User
 from tests.base import ApiTestCase
 from tests.utils.factories import PASSWORD, random_email
 
@@ -94,6 +98,48 @@ class AccountEndpointsTest(ApiTestCase):
         )
         self.assertError(self.post("/auth/verify-email", {"token": token}), 400, "invalid_or_expired_token")
         self.assertEqual(self.post("/users/me/email/confirm", {"token": token}).status_code, 204)
+
+
+class RecordingMailer:
+    """A mailer that keeps the messages it is given instead of sending them."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, *, to: str, template: str, context: Any) -> None:
+        self.sent.append({"to": to, "template": template, **context})
+
+
+class ResetTokenAfterPasswordChangeTest(ApiTestCase):
+    def tearDown(self) -> None:
+        self.app.extensions["jobs"].close()
+
+    def mailed_reset_token(self, email: str, key: str) -> str:
+        mailer = RecordingMailer()
+        settings = MailSettings("App", "https://front.example", timedelta(hours=1), timedelta(hours=1))
+        self.assertTrue(send_password_reset(self.db, mailer, settings, key=key, email=email))
+        return parse_qs(urlsplit(mailer.sent[-1]["link"]).query)["token"][0]
+
+    def test_password_change_voids_an_outstanding_reset_token(self) -> None:
+        user = self.make_user()
+        token = self.mailed_reset_token(user["email"], "job-1")
+        body = {"password": "my new password 1", "current_password": PASSWORD}
+        self.assertEqual(self.client.patch("/api/v1/users/me", json=body, headers=self.headers_for(user)).status_code, 200)
+        confirm = {"token": token, "password": "attacker password 1"}
+        response = self.client.post("/api/v1/auth/password-reset/confirm", json=confirm)
+        self.assertError(response, 400, "invalid_or_expired_token")
+        self.assertEqual(self.client.post("/api/v1/auth/login", json={"email": user["email"], "password": "my new password 1"}).status_code, 200)
+
+    def test_reset_token_is_bound_to_the_token_version_it_was_issued_under(self) -> None:
+        user = self.make_user()
+        token = self.mailed_reset_token(user["email"], "job-2")
+        User(self.db).end_sessions(user["_id"])  # the version moves on without the token being deleted
+        confirm = {"token": token, "password": "attacker password 1"}
+        response = self.client.post("/api/v1/auth/password-reset/confirm", json=confirm)
+        self.assertError(response, 400, "invalid_or_expired_token")
+        fresh = self.mailed_reset_token(user["email"], "job-3")
+        ok = self.client.post("/api/v1/auth/password-reset/confirm", json={**confirm, "token": fresh})
+        self.assertEqual(ok.status_code, 204)
 
 
 class RequireVerifiedEmailTest(ApiTestCase):
