@@ -114,11 +114,14 @@ def refresh(db: Database, auth: AuthSettings, *, refresh_token: str) -> dict[str
     used = revocations.exchange(f"sid:{claims['sid']}", expires_at=expires_at, successor=successor)
     if used is None:
         return _issue_tokens(auth, user, family_id=claims["fam"], session=successor)
-    if "successor" in used and datetime.now(UTC) - used["created_at"] <= auth.refresh_grace:
-        # The pair already issued, but only while it is the live end of the chain: once its own refresh
-        # token was used, an older token presented again is a replay, however recent.
-        if not revocations.find_any([f"sid:{used['successor']['sid']}"]):
-            return _issue_tokens(auth, user, family_id=claims["fam"], session=used["successor"])
+    # The pair already issued, but only while it is the live end of the chain: once its own refresh
+    # token was used, an older token presented again is a replay, however recent.
+    if (
+        "successor" in used
+        and datetime.now(UTC) - used["created_at"] <= auth.refresh_grace
+        and not revocations.find_any([f"sid:{used['successor']['sid']}"])
+    ):
+        return _issue_tokens(auth, user, family_id=claims["fam"], session=used["successor"])
     # Used before, outside the grace window or behind a later rotation: a replay. End the family.
     revocations.revoke(f"fam:{claims['fam']}", expires_at=expires_at)
     # The family id names a login but is no credential; no token is ever written to the log.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-
 from urllib.parse import parse_qs, urlsplit
 
 from controller.account_token import issue_token
@@ -124,11 +123,18 @@ class ResetTokenAfterPasswordChangeTest(ApiTestCase):
         user = self.make_user()
         token = self.mailed_reset_token(user["email"], "job-1")
         body = {"password": "my new password 1", "current_password": PASSWORD}
-        self.assertEqual(self.client.patch("/api/v1/users/me", json=body, headers=self.headers_for(user)).status_code, 200)
+        self.assertEqual(
+            self.client.patch("/api/v1/users/me", json=body, headers=self.headers_for(user)).status_code, 200
+        )
         confirm = {"token": token, "password": "attacker password 1"}
         response = self.client.post("/api/v1/auth/password-reset/confirm", json=confirm)
         self.assertError(response, 400, "invalid_or_expired_token")
-        self.assertEqual(self.client.post("/api/v1/auth/login", json={"email": user["email"], "password": "my new password 1"}).status_code, 200)
+        self.assertEqual(
+            self.client.post(
+                "/api/v1/auth/login", json={"email": user["email"], "password": "my new password 1"}
+            ).status_code,
+            200,
+        )
 
     def test_reset_token_is_bound_to_the_token_version_it_was_issued_under(self) -> None:
         user = self.make_user()

@@ -36,13 +36,26 @@ class AccountRulesTest(DatabaseTestCase):
                 account_rules.normalize_email(bad)
 
     def test_normalize_name_refuses_control_line_break_and_bidi_characters(self) -> None:
-        for bad in ("Ada\r\nBcc: x", "Ada\nLovelace", "Ada\u0000", "Ada\u202eecalevoL", "A\u2066da", "Ada\u2028B", "A\tda"):
+        for bad in (
+            "Ada\r\nBcc: x",
+            "Ada\nLovelace",
+            "Ada\u0000",
+            "Ada\u202eecalevoL",
+            "A\u2066da",
+            "Ada\u2028B",
+            "A\tda",
+        ):
             with self.subTest(bad=ascii(bad)), self.assertRaises(InvalidInput) as caught:
                 account_rules.normalize_name(bad)
             self.assertIn("control", caught.exception.fields["name"])  # type: ignore[index]
 
     def test_normalize_name_keeps_unicode_names_and_emoji_sequences(self) -> None:
-        for good in ("Zo\u00e9 \u00c5str\u00f6m", "\u674e\u5c0f\u9f99", "\u05d3\u05e0\u05d4", "Ada \U0001f468\u200d\U0001f4bb"):
+        for good in (
+            "Zo\u00e9 \u00c5str\u00f6m",
+            "\u674e\u5c0f\u9f99",
+            "\u05d3\u05e0\u05d4",
+            "Ada \U0001f468\u200d\U0001f4bb",
+        ):
             with self.subTest(good=ascii(good)):
                 self.assertEqual(account_rules.normalize_name(f" {good} "), good)
 
