@@ -10,7 +10,7 @@ from app.api.users import EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD, NAME_RU
 from app.http.idempotency import idempotent
 from app.http.inputs import Json, MaxLen, MinLen, Regex
 from app.http.openapi import STRING, documented, object_schema
-from app.http.rate_limits import ADDRESS, LOGIN_ACCOUNT, rate_limited
+from app.http.rate_limits import ADDRESS, LOGIN_ACCOUNT, LOGIN_PAIR, rate_limited
 from app.http.security import auth_settings, authenticated, current_identity
 from app.http.validation import validate
 from app.services.database import get_db
@@ -55,7 +55,7 @@ def create_account(
 
 @bp.post("/login")
 @documented(schema=TOKENS, errors=[401, 403])
-@rate_limited(ADDRESS, LOGIN_ACCOUNT)
+@rate_limited(ADDRESS, LOGIN_PAIR, LOGIN_ACCOUNT)
 @validate
 def create_tokens(
     email: str = Json(str, rules=[MaxLen(EMAIL_MAX_LENGTH)], example=EXAMPLE_EMAIL),
@@ -63,8 +63,9 @@ def create_tokens(
 ) -> dict[str, Any]:
     """Exchange an email and password for an access token and a refresh token.
 
-    A wrong email and a wrong password get the same 401. Failed logins are limited per address and per
-    account (from any address), with a delay that grows with the failures but always ends.
+    A wrong email and a wrong password get the same 401. Failed logins are limited per address and
+    account, with a delay that grows with the failures but always ends, and per account more loosely,
+    only for addresses that already failed on it: the owner signing in from elsewhere is never refused.
     """
     return auth.login(get_db(), auth_settings(), email=email, password=password)
 

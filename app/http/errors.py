@@ -1,7 +1,8 @@
 """One JSON error envelope for every error the application can answer with.
 
-`{"error": {"status", "code", "message", "request_id"[, "fields"[, "fields_omitted"]]}}`: HTTP errors, domain errors from
-the controllers, database failures and unexpected exceptions all end here. No HTML page, no traceback.
+`{"error": {"status", "code", "message", "request_id"[, "fields"[, "fields_omitted"]]}}`: HTTP errors,
+domain errors from the controllers, database failures and unexpected exceptions all end here. No HTML
+page, no traceback.
 """
 
 from __future__ import annotations

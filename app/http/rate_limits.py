@@ -1,11 +1,13 @@
 """Rate limits in layers, counted in MongoDB by Flask-Limiter with moving windows.
 
-Every endpoint that hashes or checks a password is limited twice:
-- per client address (`RATELIMIT_AUTH`): every such request counts, so the Argon2 work one address can
-  cause is bounded, whatever account or endpoint it aims at;
-- per account (`RATELIMIT_ACCOUNT`): only failed password checks count, from any address. Several
-  windows ("5/minute;20/hour") make the delay grow with the failures; every window ends, so an attacker
-  can slow a victim's logins down but never lock the account for good.
+Every endpoint that hashes or checks a password is limited per client address (`RATELIMIT_AUTH`):
+every such request counts, so the Argon2 work one address can cause is bounded, whatever account or
+endpoint it aims at. Failed logins are also counted:
+- per (account, address) (`RATELIMIT_ACCOUNT`): several windows ("5/minute;20/hour") make the delay
+  grow with one address's failures on one account; other addresses are not affected;
+- per account, from every address (`RATELIMIT_LOGIN_ACCOUNT`, much looser): over it, the addresses that
+  have already failed on this account are refused; an address that has not is never refused by it, so
+  distributed guessing costs a fresh address per guess while the owner can still sign in.
 
 Views declare their layers with `@rate_limited(...)`; `init_app` builds one Flask-Limiter per app and
 wraps those views with it. The counters live in the app's own database (collection
@@ -17,59 +19,25 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import partial, wraps
 from typing import Any, TypeVar
 
 import jwt
 import limits
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, after_this_request, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
-from limits.storage import MongoDBStorage
-from pymongo import MongoClient
-from pymongo.database import Database
 
 from app.http.errors import error_response
-from app.services.database import Mongo
+from app.http.rate_limit_storage import AppMongoStorage
 from config import ConfigError
 from controller.account_rules import email_key
 
 View = TypeVar("View", bound=Callable[..., Any])
-LIMIT_SETTINGS = ("RATELIMIT_AUTH", "RATELIMIT_ACCOUNT", "RATELIMIT_MAIL")
-COUNTERS, WINDOWS = "rate_limit_counters", "rate_limit_windows"
-
-
-class AppMongoStorage(MongoDBStorage):
-    """limits' MongoDB storage on the app's own client and database, instead of a client of its own.
-
-    It overrides the two properties through which `limits` (pinned) reaches MongoDB, so that the
-    counters use the process's one client (rebuilt after a fork) and the app's database.
-    """
-
-    STORAGE_SCHEME = ["app-mongodb"]
-
-    def __init__(self, uri: str, *, mongo: Mongo, **options: Any) -> None:
-        super().__init__(uri, counter_collection_name=COUNTERS, window_collection_name=WINDOWS)
-        self.mongo = mongo
-        self.indexed: Database | None = None
-
-    @property
-    def storage(self) -> MongoClient:
-        return self.mongo.client
-
-    @property
-    def _database(self) -> Database:
-        database = self.mongo.db
-        if self.indexed is not database:
-            # A TTL index removes each window once it has run out.
-            for name in (COUNTERS, WINDOWS):
-                database[name].create_index("expireAt", name="ttl_expire_at", expireAfterSeconds=0)
-            self.indexed = database
-        return database
-
-    def __del__(self) -> None:
-        """Leave the shared client open: the app owns it."""
+LIMIT_SETTINGS = ("RATELIMIT_AUTH", "RATELIMIT_ACCOUNT", "RATELIMIT_MAIL", "RATELIMIT_LOGIN_ACCOUNT")
+# The rules of the settings config.py does not define yet.
+DEFAULT_RULES = {"RATELIMIT_LOGIN_ACCOUNT": "30/minute;100/hour"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +49,8 @@ class Layer:
     key: Callable[[], str]
     deduct_when: Callable[[Response], bool] | None = None
     exempt_when: Callable[[], bool] | None = None
+    # When set, the layer counts every request it deducts for, but refuses only those this picks.
+    refuse_when: Callable[[], bool] | None = None
 
 
 def client_address() -> str:
@@ -98,6 +68,11 @@ def login_account() -> str:
     """Return the account a login aims at: the normalised email of the body."""
     email = _json_body().get("email")
     return "email:" + (email_key(email) if isinstance(email, str) else "-")
+
+
+def login_pair() -> str:
+    """Return the pair a failed login counts against: the account aimed at, from this address."""
+    return f"{login_account()} from:{client_address()}"
 
 
 def token_account() -> str:
@@ -123,9 +98,28 @@ def without_password() -> bool:
     return "password" not in _json_body()
 
 
+def address_failed_on_account() -> bool:
+    """Tell whether this address has a failed login on the account in any window of the pair layer."""
+    strategy = current_app.extensions["rate_limiter"].limiter
+    key = login_pair()
+    # A test at the full cost passes only on an empty window. (get_window_stats fails on a stored
+    # window whose entries have all aged out: limits 5.8 adds its None start to the expiry.)
+    return any(
+        not strategy.test(rule, key, LOGIN_PAIR.name, cost=rule.amount)
+        for rule in limits.parse_many(_rules(LOGIN_PAIR.setting))
+    )
+
+
 # The layers the API uses.
 ADDRESS = Layer("password-work", "RATELIMIT_AUTH", client_address)
-LOGIN_ACCOUNT = Layer("login-account", "RATELIMIT_ACCOUNT", login_account, deduct_when=_status_is(401))
+LOGIN_PAIR = Layer("login-account-address", "RATELIMIT_ACCOUNT", login_pair, deduct_when=_status_is(401))
+LOGIN_ACCOUNT = Layer(
+    "login-account",
+    "RATELIMIT_LOGIN_ACCOUNT",
+    login_account,
+    deduct_when=_status_is(401),
+    refuse_when=address_failed_on_account,
+)
 TOKEN_ACCOUNT = Layer("password-check-account", "RATELIMIT_ACCOUNT", token_account, deduct_when=_status_is(403))
 # Per address, on the endpoints that send mail or take a mailed token.
 MAIL = Layer("mail", "RATELIMIT_MAIL", client_address)
@@ -135,22 +129,60 @@ def rate_limited(*layers: Layer, exempt_when: Callable[[], bool] | None = None) 
     """Declare the limits of a view; over any of them is a 429 with Retry-After (applied by `init_app`)."""
 
     def decorator(view: View) -> View:
-        chosen = tuple(Layer(**{**layer.__dict__, "exempt_when": exempt_when}) for layer in layers)
+        chosen = tuple(Layer(**{**layer.__dict__, "exempt_when": exempt_when or layer.exempt_when}) for layer in layers)
         view.api_rate_limit = chosen  # type: ignore[attr-defined]
         return view
 
     return decorator
 
 
-def _rules(setting: str) -> str:
-    rules: str = current_app.config[setting]
+def _rules(setting: str, config: Mapping[str, Any] | None = None) -> str:
+    rules: str = (current_app.config if config is None else config).get(setting) or DEFAULT_RULES[setting]
     return rules
 
 
-def _breach_response(limit: RequestLimit) -> Response:
+def _too_many(rule: limits.RateLimitItem, reset_at: float) -> Response:
     """Answer a 429 in the error envelope, with the seconds until the window lets a request through."""
-    wait = min(limit.limit.get_expiry(), max(1, math.ceil(limit.reset_at - time.time())))
+    wait = min(rule.get_expiry(), max(1, math.ceil(reset_at - time.time())))
     return error_response(429, "Too many requests; slow down.", headers={"Retry-After": str(wait)})
+
+
+def _breach_response(limit: RequestLimit) -> Response:
+    return _too_many(limit.limit, limit.reset_at)
+
+
+def _counted_refusing_some(layer: Layer, limiter: Limiter, view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap `view` with a layer that counts every deducted request but refuses only `layer.refuse_when`'s.
+
+    Flask-Limiter cannot express this (an exempt request is not counted either), so the layer is checked
+    and counted here, on the same storage and moving windows.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not limiter.enabled or (layer.exempt_when is not None and layer.exempt_when()):
+            return view(*args, **kwargs)
+        strategy, key = limiter.limiter, layer.key()
+        rules = limits.parse_many(_rules(layer.setting))
+        if layer.refuse_when is not None and layer.refuse_when():
+            for rule in rules:
+                if not strategy.test(rule, key, layer.name):
+                    try:
+                        reset_at = strategy.get_window_stats(rule, key, layer.name).reset_time
+                    except TypeError:  # the window emptied in between (see address_failed_on_account)
+                        reset_at = time.time()
+                    return _too_many(rule, reset_at)
+
+        @after_this_request
+        def count(response: Response) -> Response:
+            if layer.deduct_when is None or layer.deduct_when(response):
+                for rule in rules:
+                    strategy.hit(rule, key, layer.name)
+            return response
+
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _handle_breach(exc: RateLimitExceeded) -> Response:
@@ -162,13 +194,13 @@ def init_app(app: Flask) -> None:
     """Build the app's limiter on its database and wrap every view that declared limits."""
     for setting in LIMIT_SETTINGS:
         try:
-            limits.parse_many(app.config[setting])
+            limits.parse_many(_rules(setting, app.config))
         except ValueError as error:
             raise ConfigError(f"{setting}: {error}") from None
     limiter = Limiter(
         key_func=client_address,
         strategy="moving-window",
-        storage_uri="app-mongodb://",
+        storage_uri=f"{AppMongoStorage.STORAGE_SCHEME[0]}://",
         storage_options={"mongo": app.extensions["mongo"]},
         on_breach=_breach_response,
         headers_enabled=False,
@@ -179,6 +211,9 @@ def init_app(app: Flask) -> None:
     for endpoint, view in list(app.view_functions.items()):
         wrapped: Callable[..., Any] = view
         for layer in getattr(view, "api_rate_limit", ()):
+            if layer.refuse_when is not None:
+                wrapped = _counted_refusing_some(layer, limiter, wrapped)
+                continue
             # Shared: the layer's name, not the endpoint, scopes its counters (one budget across endpoints).
             wrapped = limiter.shared_limit(
                 partial(_rules, layer.setting),

@@ -60,19 +60,34 @@ class AccountLimitTest(ApiTestCase):
         super().setUp()
         self.user = self.make_user()
 
-    def test_failed_logins_on_one_account_from_many_addresses_are_limited(self) -> None:
+    def test_failed_logins_from_one_address_on_one_account_are_limited(self) -> None:
         body = {"email": self.user["email"], "password": WRONG}
-        for n in range(3):
-            self.assertError(self.client.post(f"{AUTH}/login", json=body, **from_address(f"10.0.0.{n}")), 401)
-        response = self.client.post(f"{AUTH}/login", json=body, **from_address("10.0.0.9"))
+        for _ in range(3):
+            self.assertError(self.client.post(f"{AUTH}/login", json=body, **from_address("10.0.0.1")), 401)
+        response = self.client.post(f"{AUTH}/login", json=body, **from_address("10.0.0.1"))
         self.assertError(response, 429)
         self.assertLessEqual(int(response.headers["Retry-After"]), 60)
         # The same email in another case or with spaces is the same account.
         shouted = {"email": f"  {self.user['email'].upper()} ", "password": WRONG}
-        self.assertError(self.client.post(f"{AUTH}/login", json=shouted, **from_address("10.0.0.10")), 429)
-        # Other accounts are not affected.
-        other = self.make_user()
-        self.login(other)
+        self.assertError(self.client.post(f"{AUTH}/login", json=shouted, **from_address("10.0.0.1")), 429)
+        # Other accounts are not affected, nor is the owner from another address.
+        self.assertEqual(
+            self.client.post(
+                f"{AUTH}/login",
+                json={"email": self.make_user()["email"], "password": PASSWORD},
+                **from_address("10.0.0.1"),
+            ).status_code,
+            200,
+        )
+        owner = {"email": self.user["email"], "password": PASSWORD}
+        self.assertEqual(self.client.post(f"{AUTH}/login", json=owner, **from_address("10.0.0.2")).status_code, 200)
+
+    def test_failures_from_many_addresses_do_not_lock_the_owner_out(self) -> None:
+        wrong = {"email": self.user["email"], "password": WRONG}
+        for n in range(12):  # over the 10/hour of the per-(account, address) layer, spread over addresses
+            self.assertError(self.client.post(f"{AUTH}/login", json=wrong, **from_address(f"10.0.1.{n}")), 401)
+        owner = {"email": self.user["email"], "password": PASSWORD}
+        self.assertEqual(self.client.post(f"{AUTH}/login", json=owner, **from_address("10.0.2.1")).status_code, 200)
 
     def test_successful_logins_do_not_count(self) -> None:
         for _ in range(5):
@@ -90,6 +105,37 @@ class AccountLimitTest(ApiTestCase):
             self.assertError(response, 403, "wrong_password")
         body = {"password": "new password 1", "current_password": PASSWORD}
         self.assertError(self.client.patch(ME, json=body, headers=headers, **from_address("10.1.0.9")), 429)
+
+
+class AccountWideLimitTest(ApiTestCase):
+    config_overrides = {
+        "RATELIMIT_AUTH": "1000/minute",
+        "RATELIMIT_ACCOUNT": "3/minute;10/hour",
+        "RATELIMIT_LOGIN_ACCOUNT": "4/minute",
+    }
+
+    def test_over_the_account_limit_only_addresses_that_failed_are_refused(self) -> None:
+        user = self.make_user()
+        wrong = {"email": user["email"], "password": WRONG}
+        owner = {"email": user["email"], "password": PASSWORD}
+        for n in range(4):
+            self.assertError(self.client.post(f"{AUTH}/login", json=wrong, **from_address(f"10.3.0.{n}")), 401)
+        # An address that already failed on this account is refused, even with the right password.
+        for body in (wrong, owner):
+            response = self.client.post(f"{AUTH}/login", json=body, **from_address("10.3.0.0"))
+            self.assertError(response, 429)
+            self.assertLessEqual(int(response.headers["Retry-After"]), 60)
+        # A fresh address gets one guess; that failure makes it one that failed.
+        self.assertError(self.client.post(f"{AUTH}/login", json=wrong, **from_address("10.3.1.1")), 401)
+        self.assertError(self.client.post(f"{AUTH}/login", json=wrong, **from_address("10.3.1.1")), 429)
+        # The owner, from an address that has not failed on the account, is not refused.
+        self.assertEqual(self.client.post(f"{AUTH}/login", json=owner, **from_address("10.3.2.1")).status_code, 200)
+
+    def test_the_account_wide_rules_are_checked_at_start(self) -> None:
+        with self.assertRaises(ConfigError):
+            create_app(
+                "testing", {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name, "RATELIMIT_LOGIN_ACCOUNT": "x"}
+            )
 
 
 class GrowingDelayTest(ApiTestCase):
