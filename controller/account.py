@@ -1,11 +1,14 @@
 """Account flows that mail the user: password reset, e-mail verification and change of e-mail.
 
 Views call these; each either queues a mail job (through a `JobQueue`, so no mail is sent inside a
-request) or consumes a mailed token (see controller.account_token).
+request) or consumes a mailed token (see controller.account_token). A flow that mails an address a
+client chooses asks `may_mail(address)` first (a limit per recipient): when it says no, the mail is
+quietly not queued, and the caller's answer is the same.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pymongo.database import Database
@@ -33,13 +36,15 @@ def register(db: Database, auth: AuthSettings, jobs: JobQueue, *, email: str, pa
     return user
 
 
-def request_password_reset(jobs: JobQueue, *, email: str) -> None:
-    """Queue a reset mail for this address.
+def request_password_reset(jobs: JobQueue, *, email: str, may_mail: Callable[[str], bool]) -> None:
+    """Queue a reset mail for this address, unless `may_mail` refuses it.
 
     The request does the same work whether or not an account has the address (the worker looks it up),
     so neither the answer nor its timing tells who has an account.
     """
-    jobs.enqueue("mail.password_reset", email=normalize_email(email))
+    email = normalize_email(email)
+    if may_mail(email):
+        jobs.enqueue("mail.password_reset", email=email)
 
 
 def reset_password(db: Database, auth: AuthSettings, jobs: JobQueue, *, token: str, password: str) -> None:
@@ -62,20 +67,31 @@ def verify_email(db: Database, *, token: str) -> None:
     AuditLog(db).write("user.email_verified", detail={"user_id": str(user["_id"])})
 
 
-def resend_verification(db: Database, jobs: JobQueue, identity: Identity) -> None:
-    """Queue a new verification mail for the caller; a verified address is a Conflict."""
+def resend_verification(db: Database, jobs: JobQueue, identity: Identity, *, may_mail: Callable[[str], bool]) -> None:
+    """Queue a new verification mail for the caller (unless `may_mail` refuses); a verified address is a Conflict."""
     user = User(db).get(identity.user_id)
     if user is None:
         raise NotFound("The account no longer exists.")
     if user.get("email_verified"):
         raise Conflict("The email address is already verified.", code="email_already_verified")
-    jobs.enqueue("mail.verify_email", user_id=str(user["_id"]))
+    if may_mail(user["email"]):
+        jobs.enqueue("mail.verify_email", user_id=str(user["_id"]))
 
 
 def request_email_change(
-    db: Database, auth: AuthSettings, jobs: JobQueue, identity: Identity, *, email: str, current_password: str
+    db: Database,
+    auth: AuthSettings,
+    jobs: JobQueue,
+    identity: Identity,
+    *,
+    email: str,
+    current_password: str,
+    may_mail: Callable[[str], bool],
 ) -> None:
-    """Queue a confirmation to the new address and a notice to the current one; nothing changes yet."""
+    """Queue a confirmation to the new address and a notice to the current one; nothing changes yet.
+
+    Nothing is queued when `may_mail` refuses the new address.
+    """
     users = User(db)
     user = users.get(identity.user_id)
     if user is None:
@@ -87,7 +103,8 @@ def request_email_change(
         raise InvalidInput("This is already the account's address.", fields={"email": "must differ from the current"})
     if users.find_by_email(new_email) is not None:
         raise Conflict("An account with this email already exists.", code="email_taken")
-    jobs.enqueue("mail.change_email", user_id=str(user["_id"]), new_email=new_email)
+    if may_mail(new_email):
+        jobs.enqueue("mail.change_email", user_id=str(user["_id"]), new_email=new_email)
 
 
 def confirm_email_change(db: Database, *, token: str) -> None:

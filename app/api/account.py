@@ -14,6 +14,7 @@ from app.api.auth import EMAIL
 from app.api.users import EXAMPLE_PASSWORD, PASSWORD_RULES
 from app.http.idempotency import idempotent
 from app.http.inputs import Json, MaxLen, MinLen
+from app.http.mail_limits import may_mail
 from app.http.openapi import STRING, documented, object_schema
 from app.http.rate_limits import ADDRESS, MAIL, TOKEN_ACCOUNT, rate_limited
 from app.http.security import auth_settings, authenticated, current_identity
@@ -42,7 +43,7 @@ RESET_ACCEPTED = {
 @validate
 def request_password_reset(email: str = EMAIL) -> tuple[dict[str, Any], int]:
     """Mail a single-use password-reset link, valid one hour; the answer is the same for any address."""
-    account.request_password_reset(get_jobs(), email=email)
+    account.request_password_reset(get_jobs(), email=email, may_mail=may_mail)
     return RESET_ACCEPTED, 202
 
 
@@ -78,7 +79,7 @@ def verify_email(token: str = MAIL_TOKEN) -> tuple[str, int]:
 @validate
 def resend_verification() -> tuple[dict[str, Any], int]:
     """Mail the caller a new verification link."""
-    account.resend_verification(get_db(), get_jobs(), current_identity())
+    account.resend_verification(get_db(), get_jobs(), current_identity(), may_mail=may_mail)
     return {"status": "accepted", "message": "A verification link is on its way."}, 202
 
 
@@ -93,7 +94,13 @@ def request_email_change(
 ) -> tuple[dict[str, Any], int]:
     """Mail a confirmation link to the new address and a notice to the current one; nothing changes yet."""
     account.request_email_change(
-        get_db(), auth_settings(), get_jobs(), current_identity(), email=email, current_password=current_password
+        get_db(),
+        auth_settings(),
+        get_jobs(),
+        current_identity(),
+        email=email,
+        current_password=current_password,
+        may_mail=may_mail,
     )
     return {"status": "accepted", "message": "Confirm the change with the link mailed to the new address."}, 202
 

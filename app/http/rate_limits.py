@@ -35,9 +35,15 @@ from config import ConfigError
 from controller.account_rules import email_key
 
 View = TypeVar("View", bound=Callable[..., Any])
-LIMIT_SETTINGS = ("RATELIMIT_AUTH", "RATELIMIT_ACCOUNT", "RATELIMIT_MAIL", "RATELIMIT_LOGIN_ACCOUNT")
+LIMIT_SETTINGS = (
+    "RATELIMIT_AUTH",
+    "RATELIMIT_ACCOUNT",
+    "RATELIMIT_MAIL",
+    "RATELIMIT_LOGIN_ACCOUNT",
+    "RATELIMIT_MAIL_RECIPIENT",
+)
 # The rules of the settings config.py does not define yet.
-DEFAULT_RULES = {"RATELIMIT_LOGIN_ACCOUNT": "30/minute;100/hour"}
+DEFAULT_RULES = {"RATELIMIT_LOGIN_ACCOUNT": "30/minute;100/hour", "RATELIMIT_MAIL_RECIPIENT": "3/hour;10/day"}
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def address_failed_on_account() -> bool:
     # window whose entries have all aged out: limits 5.8 adds its None start to the expiry.)
     return any(
         not strategy.test(rule, key, LOGIN_PAIR.name, cost=rule.amount)
-        for rule in limits.parse_many(_rules(LOGIN_PAIR.setting))
+        for rule in limits.parse_many(rules_for(LOGIN_PAIR.setting))
     )
 
 
@@ -136,7 +142,8 @@ def rate_limited(*layers: Layer, exempt_when: Callable[[], bool] | None = None) 
     return decorator
 
 
-def _rules(setting: str, config: Mapping[str, Any] | None = None) -> str:
+def rules_for(setting: str, config: Mapping[str, Any] | None = None) -> str:
+    """Return the rules of a limit setting (its default when config.py does not define it)."""
     rules: str = (current_app.config if config is None else config).get(setting) or DEFAULT_RULES[setting]
     return rules
 
@@ -163,7 +170,7 @@ def _counted_refusing_some(layer: Layer, limiter: Limiter, view: Callable[..., A
         if not limiter.enabled or (layer.exempt_when is not None and layer.exempt_when()):
             return view(*args, **kwargs)
         strategy, key = limiter.limiter, layer.key()
-        rules = limits.parse_many(_rules(layer.setting))
+        rules = limits.parse_many(rules_for(layer.setting))
         if layer.refuse_when is not None and layer.refuse_when():
             for rule in rules:
                 if not strategy.test(rule, key, layer.name):
@@ -194,7 +201,7 @@ def init_app(app: Flask) -> None:
     """Build the app's limiter on its database and wrap every view that declared limits."""
     for setting in LIMIT_SETTINGS:
         try:
-            limits.parse_many(_rules(setting, app.config))
+            limits.parse_many(rules_for(setting, app.config))
         except ValueError as error:
             raise ConfigError(f"{setting}: {error}") from None
     limiter = Limiter(
@@ -216,7 +223,7 @@ def init_app(app: Flask) -> None:
                 continue
             # Shared: the layer's name, not the endpoint, scopes its counters (one budget across endpoints).
             wrapped = limiter.shared_limit(
-                partial(_rules, layer.setting),
+                partial(rules_for, layer.setting),
                 scope=layer.name,
                 key_func=layer.key,
                 deduct_when=layer.deduct_when,

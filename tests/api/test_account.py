@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from app.api.account import RESET_ACCEPTED
 from controller.account_token import issue_token
 from controller.mail import MailSettings, send_password_reset
 from model.mongodb import User
@@ -97,6 +98,50 @@ class AccountEndpointsTest(ApiTestCase):
         )
         self.assertError(self.post("/auth/verify-email", {"token": token}), 400, "invalid_or_expired_token")
         self.assertEqual(self.post("/users/me/email/confirm", {"token": token}).status_code, 204)
+
+
+class MailRecipientLimitTest(ApiTestCase):
+    config_overrides = {"RATELIMIT_MAIL": "1000/minute", "RATELIMIT_MAIL_RECIPIENT": "3/hour"}
+
+    def post(self, path: str, body: dict[str, Any], address: str, headers: dict[str, str] | None = None) -> Any:
+        return self.client.post(f"/api/v1{path}", json=body, headers=headers, environ_base={"REMOTE_ADDR": address})
+
+    def queued(self, job: str) -> int:
+        return sum(job in message["payload"] for message in self.db.celery_messages.find())
+
+    def tearDown(self) -> None:
+        self.app.extensions["jobs"].close()
+
+    def test_password_reset_mails_per_recipient_are_limited_with_the_same_answer(self) -> None:
+        victim = self.make_user()
+        answers = []
+        with self.assertLogs("app", "WARNING") as logs:
+            for n, email in enumerate([victim["email"]] * 4 + [victim["email"].upper(), f" {victim['email']} "]):
+                response = self.post("/auth/password-reset", {"email": email}, f"10.5.0.{n}")
+                answers.append((response.status_code, response.get_json()))
+        self.assertEqual(answers, [(202, RESET_ACCEPTED)] * 6)
+        self.assertEqual(self.queued("mail.password_reset"), 3)
+        self.assertIn("over its limit", "\n".join(logs.output))
+        self.assertNotIn(victim["email"], "\n".join(logs.output))
+        # Another recipient is not affected.
+        self.post("/auth/password-reset", {"email": random_email()}, "10.5.0.1")
+        self.assertEqual(self.queued("mail.password_reset"), 4)
+
+    def test_verification_and_change_mails_share_the_recipient_limit(self) -> None:
+        target = random_email()
+        owners = [self.make_user() for _ in range(4)]
+        for n, owner in enumerate(owners):
+            body = {"email": target, "current_password": PASSWORD}
+            self.assertEqual(
+                self.post("/users/me/email", body, f"10.6.0.{n}", self.headers_for(owner)).status_code, 202
+            )
+        self.assertEqual(self.queued("mail.change_email"), 3)
+        user = self.make_user()
+        for n in range(4):
+            self.assertEqual(
+                self.post("/auth/verify-email/resend", {}, f"10.7.0.{n}", self.headers_for(user)).status_code, 202
+            )
+        self.assertEqual(self.queued("mail.verify_email"), 3)
 
 
 class RecordingMailer:
