@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-dev
-PORT ?= 8080
 INSTANCES ?= 2
+# make run serves on 5000 and make prod on 8080 unless PORT is given: make run PORT=5001
+RUN_PORT = $(or $(PORT),5000)
+PROD_PORT = $(or $(PORT),8080)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run prod test test-unit coverage lint lint-deploy typecheck format fuzz bench db-init clean
@@ -19,16 +21,18 @@ $(INSTALLED): requirements/base.txt requirements/prod.txt requirements/granian.t
 
 install: $(INSTALLED) ## Create .venv and install the development requirements
 
-run: $(INSTALLED) ## Initialise the database, then start the development server on :5000 and a job worker
+run: $(INSTALLED) ## Bring the database up to date (db-init, db-migrate), then serve on http://127.0.0.1:5000 (PORT=5001: another port) with a job worker
 	$(BIN)/flask db-init
+	$(BIN)/flask db-migrate
 	@# Ctrl-C stops both: the worker finishes its running job, unfinished jobs stay queued in MongoDB.
 	@$(BIN)/flask worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/flask run --debug $(ARGS)
+	$(BIN)/flask run --debug --port $(RUN_PORT) $(ARGS)
 
 prod: $(INSTALLED) ## Production topology on this machine: nginx on PORT (8080) before INSTANCES (2) gunicorns
 	$(BIN)/flask db-init
-	$(BIN)/python -m deploy.prod --port $(PORT) --instances $(INSTANCES)
+	$(BIN)/flask db-migrate
+	$(BIN)/python -m deploy.prod --port $(PROD_PORT) --instances $(INSTANCES)
 
 test: $(INSTALLED) ## Run the test suite (flask test): unit step, then subprocess step; ARGS=tests.api.test_sample runs one module
 	$(BIN)/flask test $(ARGS)

@@ -2,28 +2,32 @@
 
 Every upper-case attribute of a config class is a setting. Its value is the class default unless an
 environment variable of the same name is set, in which case that value is parsed to the default's
-type. Nothing is read at import time: `Config.load(os.environ)` is called by `create_app`.
+type. Nothing is read at import time: `create_app` reads the environment, then checks the meaning of
+every setting (`config_checks.py`) and reports all problems at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from flask import Flask
+from config_checks import DEV_SECRET_KEY, MIN_SECRET_LENGTH, PLACEHOLDER_SECRETS, ConfigError, check_settings
 
-# The development secret is public (it is in this file), so production refuses it.
-DEV_SECRET_KEY = "dev-secret-key-not-for-production-use-0000"  # noqa: S105
-PLACEHOLDER_SECRETS = frozenset({DEV_SECRET_KEY, "", "change-me", "changeme", "secret", "replace-me"})
-MIN_SECRET_LENGTH = 32
+__all__ = [
+    "DEV_SECRET_KEY",
+    "MIN_SECRET_LENGTH",
+    "PLACEHOLDER_SECRETS",
+    "Config",
+    "ConfigError",
+    "DevelopmentConfig",
+    "ProductionConfig",
+    "TestingConfig",
+    "config",
+    "get_config",
+]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
-
-
-class ConfigError(Exception):
-    """Raised when a setting is missing or invalid for the chosen environment."""
 
 
 def _parse(name: str, raw: str, default: Any) -> Any:
@@ -36,6 +40,8 @@ def _parse(name: str, raw: str, default: Any) -> Any:
             return False
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
     if isinstance(default, int | float):
+        if not raw.strip():
+            return default  # `NAME=` in .env means "not set"
         try:
             return type(default)(raw)
         except ValueError:
@@ -144,20 +150,37 @@ class Config:
     )
 
     @classmethod
-    def load(cls, environ: Mapping[str, str]) -> dict[str, Any]:
-        """Return this environment's settings with overrides from `environ` applied."""
+    def read(cls, environ: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+        """Return this environment's settings with overrides from `environ`, and every value that does not parse.
+
+        A value that does not parse keeps its default, so that the checks of the others still run.
+        """
         settings: dict[str, Any] = {}
+        problems: list[str] = []
         for name in dir(cls):
             if not name.isupper():
                 continue
             default = getattr(cls, name)
             raw = None if name in cls.fixed_settings else environ.get(name)
-            settings[name] = default if raw is None else _parse(name, raw, default)
+            try:
+                settings[name] = default if raw is None else _parse(name, raw, default)
+            except ConfigError as error:
+                problems += error.problems
+                settings[name] = default
+        return settings, problems
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str]) -> dict[str, Any]:
+        """Return the settings read from `environ`; raise ConfigError listing every unparseable value."""
+        settings, problems = cls.read(environ)
+        if problems:
+            raise ConfigError(*problems)
         return settings
 
     @classmethod
-    def init_app(cls, app: Flask) -> None:
-        """Check the loaded settings; the base class accepts anything."""
+    def check(cls, settings: Mapping[str, Any]) -> list[str]:
+        """Return every problem with the meaning of `settings` (empty when they can work), one line each."""
+        return check_settings(settings, production=False)
 
 
 class DevelopmentConfig(Config):
@@ -165,6 +188,8 @@ class DevelopmentConfig(Config):
 
     ENV_NAME = "development"
     DEBUG = True
+    # Generous, so that walking the README and Swagger UI never hits it; production keeps 10/minute.
+    RATELIMIT_AUTH = "1000/minute"
 
 
 class TestingConfig(Config):
@@ -182,11 +207,18 @@ class TestingConfig(Config):
     LOG_LEVEL = "ERROR"  # keep test output readable; tests that check logs capture them
 
     @classmethod
-    def load(cls, environ: Mapping[str, str]) -> dict[str, Any]:
-        """Read MONGODB_URI from TEST_MONGODB_URI so tests never touch a developer's database."""
-        settings = super().load(environ)
-        settings["MONGODB_URI"] = environ.get("TEST_MONGODB_URI") or None
-        return settings
+    def read(cls, environ: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+        """Read nothing but TEST_MONGODB_URI: tests pass whatever a developer's .env or shell holds.
+
+        A process that a test starts (a worker, a server) gets its settings from that test through its
+        environment, marked with FLASK_TEST_SETTINGS=env; the test runner removes the marker from the
+        developer's environment, with every setting.
+        """
+        from_test = environ.get("FLASK_TEST_SETTINGS") == "env"
+        settings, problems = super().read(environ if from_test else {})
+        if not from_test or not settings["MONGODB_URI"]:
+            settings["MONGODB_URI"] = environ.get("TEST_MONGODB_URI") or None
+        return settings, problems
 
 
 class ProductionConfig(Config):
@@ -195,17 +227,9 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
 
     @classmethod
-    def init_app(cls, app: Flask) -> None:
-        """Refuse to start without a real SECRET_KEY, a MONGODB_URI and a MAIL_SERVER."""
-        secret = app.config.get("SECRET_KEY")
-        if not secret or secret in PLACEHOLDER_SECRETS:
-            raise ConfigError("SECRET_KEY must be set to a random value in production")
-        if len(secret) < MIN_SECRET_LENGTH:
-            raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in production")
-        if not app.config.get("MONGODB_URI"):
-            raise ConfigError("MONGODB_URI must be set in production")
-        if not app.config.get("MAIL_SERVER"):
-            raise ConfigError("MAIL_SERVER must be set in production")
+    def check(cls, settings: Mapping[str, Any]) -> list[str]:
+        """Also refuse a missing or placeholder SECRET_KEY and a missing MONGODB_URI."""
+        return check_settings(settings, production=True)
 
 
 config: dict[str, type[Config]] = {

@@ -19,7 +19,7 @@ from app.http.proxy import TrustedProxyFix, parse_networks
 from app.services import database, jobs, json_logging, mail
 from app.site import docs, ops, pages
 from app.version import __version__ as __version__
-from config import get_config
+from config import DEV_SECRET_KEY, ConfigError, get_config
 
 
 class StatelessSessions(SessionInterface):
@@ -40,17 +40,24 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     """Build the app for `config_name` (development, testing or production; default development).
 
     `overrides` replaces settings after they are read from the environment (tests use it).
-    Raises `config.ConfigError` when a setting is missing or invalid.
+    Raises `config.ConfigError` listing every setting that is missing or invalid, one line each.
     """
     config_class = get_config(config_name)
+    settings, problems = config_class.read(os.environ)
+    settings.update(overrides or {})
+    problems += config_class.check(settings)
+    if problems:
+        raise ConfigError(*problems)
     app = Flask(__name__, template_folder="site/templates", static_folder="site/static")
-    app.config.from_mapping(config_class.load(os.environ))
-    app.config.update(overrides or {})
-    config_class.init_app(app)
+    app.config.from_mapping(settings)
     app.json = OrjsonProvider(app)
     app.session_interface = StatelessSessions()
 
     json_logging.init_app(app)
+    if not app.config["SECRET_KEY"]:
+        # Only development and tests get here: production's check refuses an empty secret.
+        app.config["SECRET_KEY"] = DEV_SECRET_KEY
+        app.logger.warning("SECRET_KEY is not set: using the public development key (never in production)")
     database.init_app(app)
     mail.init_app(app)
     jobs.init_app(app)

@@ -28,6 +28,9 @@ from typing import IO
 from pymongo import MongoClient
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from dev import processes
+from dev.processes import running_pid as _running_pid
+
 SERVER_COMMAND = "secantusd-py"
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 10.0
@@ -60,7 +63,7 @@ def _find_command() -> str:
 
 def _ping(port: int) -> bool:
     """Tell whether a MongoDB server answers on `port`."""
-    client: MongoClient = MongoClient(server_uri(port), serverSelectionTimeoutMS=500, connectTimeoutMS=500)
+    client: MongoClient = MongoClient(server_uri(port), serverSelectionTimeoutMS=2000, connectTimeoutMS=2000)
     try:
         client.admin.command("ping")
         return True
@@ -130,45 +133,69 @@ def _read_state(instance_dir: Path) -> dict[str, int] | None:
         return None
 
 
-def _running_pid(pid: int) -> bool:
-    """Tell whether a live (not zombie) process has this pid."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        # A zombie still answers kill(0) but serves nothing.
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
-    except OSError:
-        return True
+def data_dir(instance_dir: Path) -> Path:
+    """Return where the development server keeps its data."""
+    return instance_dir.resolve() / "mongodb-data"
+
+
+def find_orphan(instance_dir: Path) -> dict[str, int] | None:
+    """Find a server holding this data directory's WiredTiger lock, with no state file to name it.
+
+    Returns its pid and listening port, and "deleted": 1 when its directory has since been removed.
+    """
+    return processes.lock_holder(data_dir(instance_dir) / "WiredTiger.lock")
+
+
+def dev_server_recorded(instance_dir: Path, state: dict[str, int]) -> bool:
+    """Tell cheaply (no connection) whether `state` is still the recorded, running server."""
+    return _read_state(instance_dir) == state and _running_pid(state["pid"])
 
 
 def dev_server_status(instance_dir: Path) -> dict[str, int] | None:
-    """Return the recorded pid and port when the development server is up, else None."""
+    """Return the pid and port of the development server when it is up (recorded or orphaned), else None."""
     state = _read_state(instance_dir)
     if state and _running_pid(state["pid"]) and _ping(state["port"]):
         return state
+    orphan = find_orphan(instance_dir)
+    if orphan and _ping(orphan["port"]):
+        return orphan
     return None
+
+
+def ensure_dev_server_state(instance_dir: Path) -> dict[str, int]:
+    """Return the pid and port of the development server: the recorded one, an orphan, or a new one.
+
+    One server per data directory, never two: a server found by its lock is adopted, or stopped when
+    its directory was deleted, before another is started.
+    """
+    with _locked(instance_dir):
+        state = _read_state(instance_dir)
+        if state and _running_pid(state["pid"]) and _ping(state["port"]):
+            return state
+        orphan = find_orphan(instance_dir)
+        if orphan and not orphan.pop("deleted") and _ping(orphan["port"]):
+            state = orphan
+        else:
+            if orphan:
+                _terminate(orphan["pid"])  # it serves a deleted directory: nothing can use it any more
+            with open(instance_dir / "mongodb.log", "ab") as log:
+                process, port = start_server(str(data_dir(instance_dir)), log, durable=True)
+            state = {"pid": process.pid, "port": port}
+        (instance_dir / "mongodb.json").write_text(json.dumps(state))
+        return state
 
 
 def ensure_dev_server(instance_dir: Path) -> str:
     """Return the URI of the development server, starting it if it is not already running."""
-    with _locked(instance_dir):
-        state = dev_server_status(instance_dir)
-        if state is None:
-            with open(instance_dir / "mongodb.log", "ab") as log:
-                process, port = start_server(str(instance_dir / "mongodb-data"), log, durable=True)
-            state = {"pid": process.pid, "port": port}
-            (instance_dir / "mongodb.json").write_text(json.dumps(state))
-        return server_uri(state["port"])
+    return server_uri(ensure_dev_server_state(instance_dir)["port"])
 
 
 def stop_dev_server(instance_dir: Path) -> bool:
-    """Stop the development server; tell whether one was running."""
+    """Stop the development server (recorded or orphaned); tell whether one was running."""
     with _locked(instance_dir):
-        state = dev_server_status(instance_dir)
+        state = _read_state(instance_dir)
+        if not (state and _running_pid(state["pid"])):
+            state = find_orphan(instance_dir)
         (instance_dir / "mongodb.json").unlink(missing_ok=True)
         if state is None:
             return False

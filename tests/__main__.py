@@ -10,6 +10,7 @@ configured minimum.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import unittest
 from pathlib import Path
@@ -47,8 +48,26 @@ def _load(names: list[str]) -> unittest.TestSuite:
     return suite
 
 
+def isolate_environment(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+    """Remove every setting the app or its servers read, so tests see only their own (hermetic tests).
+
+    Whatever the developer's `.env` (loaded by the flask command) or shell exports is dropped; only
+    TEST_MONGODB_URI is read on purpose. Child processes (gunicorn, flask) inherit the clean environment
+    and skip `.env` too.
+    """
+    from config import config
+
+    settings = {name for cls in config.values() for name in dir(cls) if name.isupper()}
+    for name in list(environ):
+        if name in settings or name.startswith(("FLASK_", "GUNICORN_", "PROMETHEUS_")):
+            del environ[name]
+    environ["FLASK_APP"] = "manage:application"  # what .flaskenv says, which FLASK_SKIP_DOTENV also skips
+    environ["FLASK_SKIP_DOTENV"] = "1"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the selected tests and return the process exit status."""
+    isolate_environment()
     parser = argparse.ArgumentParser(prog="flask test", description=__doc__.splitlines()[0])
     parser.add_argument("--coverage", action="store_true", help="measure line coverage and print a report")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each test's name")

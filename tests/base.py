@@ -15,8 +15,9 @@ from pymongo.database import Database
 
 from app import create_app
 from controller.auth import AuthSettings
+from controller.schema import upgrade
 from dev import embedded_mongo
-from model.mongodb import MODELS, Document, init_db
+from model.mongodb import MODELS, AppliedMigration, Document, init_db
 from tests.utils.factories import PASSWORD, make_user
 from tests.utils.openapi import ConformingClient
 
@@ -50,27 +51,30 @@ class DatabaseTestCase(unittest.TestCase):
     """
 
     db: ClassVar[Database]
+    # As `make run` leaves it: db-init and every migration. False: db-init only (tests of the migrations).
+    apply_migrations: ClassVar[bool] = True
 
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
         cls.db = mongo_client()[f"test_{secrets.token_hex(6)}"]
         cls.addClassCleanup(cls.db.client.drop_database, cls.db.name)
-        init_db(cls.db)
+        upgrade(cls.db) if cls.apply_migrations else init_db(cls.db)
 
     def setUp(self) -> None:
-        self.addCleanup(empty_db, self.db)
+        self.addCleanup(empty_db, self.db, migrated=self.apply_migrations)
 
 
-def empty_db(db: Database) -> None:
-    """Bring an initialised database back to its state straight after `db-init`, keeping the schema."""
+def empty_db(db: Database, *, migrated: bool = False) -> None:
+    """Bring an initialised database back to its state straight after `db-init` (and the migrations)."""
     present = set(db.list_collection_names())
     for name in present - MODEL_COLLECTIONS:
         db.drop_collection(name)
     if not present >= MODEL_COLLECTIONS:  # a test dropped a model's collection (or the database)
-        init_db(db)
+        upgrade(db) if migrated else init_db(db)
     for model in MODELS:
-        db[model.collection_name].delete_many({})
+        if not (migrated and model is AppliedMigration):  # the record of the migrations applied stays
+            db[model.collection_name].delete_many({})
     for model in MODELS:
         model.seed(db)
 

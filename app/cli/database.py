@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -9,9 +10,9 @@ import pymongo
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.services.database import get_db
+from app.services.database import get_raw_db
 from model import migrations
-from model.mongodb import init_db
+from model.mongodb import SchemaViolation, init_db
 
 # Index builds and migrations may take far longer than the per-request budget (MONGODB_TIMEOUT_MS).
 COMMAND_TIMEOUT_S = 3600
@@ -20,10 +21,20 @@ COMMAND_TIMEOUT_S = 3600
 @click.command("db-init", short_help="Create collections, indexes and seed data.")
 @with_appcontext
 def db_init_command() -> None:
-    """Create collections, validators, indexes and seed data (safe to run again)."""
-    db = get_db()
-    with pymongo.timeout(COMMAND_TIMEOUT_S):
-        changes = init_db(db)
+    """Create collections, validators, indexes and seed data (safe to run again).
+
+    When stored data violates a new unique index or validator, nothing is changed: each problem is
+    printed on one line (collection, index, offending ids, how to fix) and the exit status is 1.
+    """
+    db = get_raw_db()
+    try:
+        with pymongo.timeout(COMMAND_TIMEOUT_S):
+            changes = init_db(db)
+    except SchemaViolation as violation:
+        for problem in violation.problems:
+            click.echo(f"db-init: {problem}", err=True)
+        click.echo(f"db-init: nothing was changed in database {db.name!r}; fix the above and run again.", err=True)
+        sys.exit(1)
     for change in changes:
         click.echo(f"  {change}")
     if changes:
@@ -39,7 +50,7 @@ def db_init_command() -> None:
 @with_appcontext
 def db_migrate_command(show_status: bool, rollback: bool, wait: float) -> None:
     """Apply pending schema migrations from model/migrations/ in order (safe on several hosts at once)."""
-    db = get_db()
+    db = get_raw_db()
     try:
         known = migrations.discover()
         with pymongo.timeout(COMMAND_TIMEOUT_S):
@@ -73,7 +84,12 @@ def db_server_status() -> None:
     from dev import embedded_mongo  # a development tool, absent from the production image
 
     state = embedded_mongo.dev_server_status(_instance_dir())
-    if state:
+    if state and "deleted" in state:
+        # Found by its data directory's lock: no state file names it (instance/ deleted or edited).
+        where = "its data directory was deleted" if state["deleted"] else "no instance/mongodb.json"
+        uri = embedded_mongo.server_uri(state["port"])
+        click.echo(f"running (orphan, {where}): pid {state['pid']}, {uri}; flask db-server stop stops it")
+    elif state:
         click.echo(f"running: pid {state['pid']}, {embedded_mongo.server_uri(state['port'])}")
     else:
         click.echo("not running")

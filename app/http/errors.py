@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.services import database
 from app.services.circuit_breaker import DatabaseUnavailable
+from app.services.database import SchemaOutdated
 from app.services.request_id import request_id
 from controller.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized, Unprocessable
 
@@ -165,6 +166,11 @@ def _database_unavailable(retry_after: int) -> Response:
     )
 
 
+def _handle_schema(exc: SchemaOutdated) -> Response:
+    """Answer 503 while the database lacks what the code needs (logged once, at the first check)."""
+    return error_response(503, str(exc), code="schema_outdated", headers={"Retry-After": "5"})
+
+
 def _handle_unexpected(exc: Exception) -> Response:
     """Log the exception and answer a 500 that reveals nothing about it."""
     current_app.logger.error("unhandled exception", exc_info=exc)
@@ -177,4 +183,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _handle_domain)
     app.register_error_handler(PyMongoError, _handle_database)
     app.register_error_handler(DatabaseUnavailable, _handle_breaker)
+    app.register_error_handler(SchemaOutdated, _handle_schema)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -92,6 +92,12 @@ class CircuitBreaker:
                 if not self.is_open:
                     self.failures = 0
 
+    def reset(self) -> None:
+        """Close the breaker and forget the failures: they were counted against a server since replaced."""
+        with self._lock:
+            self.is_open = False
+            self.failures = 0
+
     def _probe_until_closed(self) -> None:
         """Ping once per interval until a ping succeeds, then close the breaker."""
         while True:

@@ -160,12 +160,18 @@ class Jobs:
     def __init__(self, app: Flask) -> None:
         self._app = app
         self._celery: Celery | None = None
+        self._broker_uri: str | None = None  # the app's MongoDB URI the broker was built on
 
     @property
     def celery(self) -> Celery:
-        """Return the Celery app, building it on first use."""
+        """Return the Celery app, building it on first use (again when the development server moved)."""
+        uri = None if self._app.config["CELERY_BROKER_URL"] else self._app.extensions["mongo"].uri
+        if self._celery is not None and uri != self._broker_uri:
+            self._celery.close()  # a restarted embedded server listens on another port
+            self._celery = None
         if self._celery is None:
             self._celery = create_celery(self._app)
+            self._broker_uri = uri
         return self._celery
 
     def enqueue(self, job: str, **kwargs: Any) -> None:

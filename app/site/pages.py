@@ -7,7 +7,7 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
 from app.http.errors import ApiError
 from app.http.openapi import documented
@@ -68,3 +68,10 @@ def get_readme() -> str:
     if not html:
         raise ApiError(404, "README.md is not part of this deployment.")
     return render_template("readme.html", name=current_app.config["APP_NAME"], content=html)
+
+
+@bp.get("/favicon.ico")
+@documented(hidden=True)
+def get_favicon() -> Response:
+    """Serve the site's icon, which browsers ask for on every page (the API's pages included)."""
+    return send_from_directory(current_app.static_folder or "", "favicon.ico", max_age=86400)

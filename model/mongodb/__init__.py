@@ -13,6 +13,7 @@ from model.mongodb.master_config import MasterConfig
 from model.mongodb.migration import AppliedMigration, MigrationLock
 from model.mongodb.post import Post
 from model.mongodb.revoked_token import RevokedToken
+from model.mongodb.schema import SchemaViolation, pending, violations
 from model.mongodb.sent_mail import SentMail
 from model.mongodb.user import User
 
@@ -33,13 +34,25 @@ MODELS: tuple[type[Model], ...] = (
 )
 
 
+def missing_schema(db: Database) -> list[str]:
+    """Return what `init_db` would create or update (empty when the database is up to date)."""
+    return pending(db, MODELS)
+
+
 def ping(db: Database) -> None:
     """Ask the server to answer; raises the driver's error when it cannot be reached."""
     db.command("ping")
 
 
 def init_db(db: Database) -> list[str]:
-    """Create or update every model's collection, validator, indexes and seeds; return what changed."""
+    """Create or update every model's collection, validator, indexes and seeds; return what changed.
+
+    Checks first that stored data fits every new unique index and validator: when it does not, raises
+    SchemaViolation listing each problem, and changes nothing.
+    """
+    problems = violations(db, MODELS)
+    if problems:
+        raise SchemaViolation(problems)
     changes: list[str] = []
     for model in MODELS:
         changes += model.ensure_collection(db)
@@ -60,9 +73,11 @@ __all__ = [
     "Model",
     "Post",
     "RevokedToken",
+    "SchemaViolation",
     "SentMail",
     "User",
     "init_db",
+    "missing_schema",
     "ping",
     "utcnow",
 ]

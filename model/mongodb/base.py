@@ -19,7 +19,7 @@ BASE_PROPERTIES: dict[str, Any] = {
     "created_at": {"bsonType": "date"},
     "updated_at": {"bsonType": "date"},
 }
-_INDEX_META = frozenset({"v", "ns", "name", "key", "background"})
+INDEX_META = frozenset({"v", "ns", "name", "key", "background"})
 
 
 class IndexConflict(Exception):
@@ -178,9 +178,9 @@ class Model:
                 collection.create_indexes([index])
                 changes.append(f"created index {collection.name}.{name}")
                 continue
-            wanted_options = {k: v for k, v in wanted.items() if k not in _INDEX_META}
-            have_options = {k: v for k, v in have.items() if k not in _INDEX_META}
-            if _keys(wanted["key"].items()) != _keys(have["key"]):
+            wanted_options = {k: v for k, v in wanted.items() if k not in INDEX_META}
+            have_options = {k: v for k, v in have.items() if k not in INDEX_META}
+            if normalise_keys(wanted["key"].items()) != normalise_keys(have["key"]):
                 raise IndexConflict(f"index {collection.name}.{name} exists with other keys; change it in a migration")
             if wanted_options == have_options:
                 continue
@@ -195,6 +195,6 @@ class Model:
         return changes
 
 
-def _keys(pairs: Any) -> list[tuple[str, Any]]:
+def normalise_keys(pairs: Any) -> list[tuple[str, Any]]:
     """Normalise index key directions (the server may answer 1.0 for 1)."""
     return [(field, int(d) if isinstance(d, float) else d) for field, d in pairs]

@@ -55,6 +55,8 @@ class CreateAdminCommandTest(CommandTestCase):
 
 
 class DbMigrateCommandTest(CommandTestCase):
+    apply_migrations = False
+
     def test_db_migrate_applies_then_reports_up_to_date(self) -> None:
         status = self.runner.invoke(args=["db-migrate", "--status"])
         self.assertEqual(status.exit_code, 0, status.output)
@@ -73,3 +75,19 @@ class DbMigrateCommandTest(CommandTestCase):
         self.assertEqual(result.exit_code, 1)
         self.assertIn("cannot be reverted", result.output)
         self.assertNotIn("Traceback", result.output)
+
+
+class DbInitViolationCommandTest(CommandTestCase):
+    def test_db_init_on_violating_data_prints_one_line_per_problem_and_exits_1(self) -> None:
+        self.db.client.drop_database(self.db.name)
+        ids = self.db.users.insert_many([{"email": "ada@example.com"}, {"email": "ada@example.com"}]).inserted_ids
+        result = self.runner.invoke(args=["db-init"])
+        self.assertEqual(result.exit_code, 1, result.output)
+        self.assertIsInstance(result.exception, SystemExit)  # a clean exit, not a traceback
+        lines = result.output.strip().splitlines()
+        self.assertEqual(len(lines), 3, result.output)
+        self.assertTrue(lines[0].startswith("db-init: users: index email_unique"), lines)
+        self.assertTrue(all(str(_id) in lines[0] for _id in ids), lines)
+        self.assertTrue(lines[1].startswith("db-init: users: validator"), lines)
+        self.assertIn("nothing was changed", lines[2])
+        self.assertEqual(self.db.list_collection_names(), ["users"])

@@ -17,8 +17,8 @@ from typing import Any
 
 from pymongo import MongoClient
 
+from controller.schema import upgrade
 from deploy import nginx
-from model.mongodb import init_db
 from tests.base import mongo_uri
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +47,7 @@ class Topology:
         require_nginx()
         self.db_name = f"test_proxy_{secrets.token_hex(4)}"
         self.client: MongoClient = MongoClient(mongo_uri(), tz_aware=True)
-        init_db(self.client[self.db_name])
+        upgrade(self.client[self.db_name])
         self.port = free_port()
         env = {
             **os.environ,

@@ -13,6 +13,8 @@ SAMPLES = "tests.model.sample_migrations"
 
 
 class MigrationRunnerTest(DatabaseTestCase):
+    apply_migrations = False
+
     def setUp(self) -> None:
         super().setUp()
         self.samples = migrations.discover(SAMPLES)
@@ -87,6 +89,8 @@ class MigrationRunnerTest(DatabaseTestCase):
 
 
 class ShippedMigrationsTest(DatabaseTestCase):
+    apply_migrations = False
+
     def insert_user(self, email: str) -> None:
         User(self.db).collection.insert_one(
             User.stamp({"email": email, "password_hash": "$argon2id$x", "name": "N", "role": "user"})

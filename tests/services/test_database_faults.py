@@ -24,9 +24,9 @@ from typing import Any, ClassVar
 import orjson
 from pymongo import MongoClient
 
+from controller.schema import upgrade
 from controller.user import signup
 from dev import embedded_mongo
-from model.mongodb import init_db
 from tests.base import uses_subprocesses
 from tests.utils.factories import PASSWORD, auth_settings
 
@@ -72,7 +72,7 @@ class GunicornDatabaseCase(unittest.TestCase):
         self.database = self.start_database()
         self.uri = f"mongodb://127.0.0.1:{self.db_port}/faults?directConnection=true"
         with MongoClient(self.uri) as client:
-            init_db(client.faults)
+            upgrade(client.faults)  # db-init and db-migrate: production serves only an up-to-date schema
             # Changing the author needs an admin.
             signup(client.faults, auth_settings(), email=ADMIN_EMAIL, password=PASSWORD, name="Admin", role="admin")
         self.app_port = _free_port()

@@ -58,6 +58,7 @@ class WorkerTestCase(ApiTestCase):
             **os.environ,
             **{name: str(value) for name, value in cls.settings.items()},
             "FLASK_CONFIG": "testing",
+            "FLASK_TEST_SETTINGS": "env",  # the testing config reads these settings, which this test chose
             "FLASK_SKIP_DOTENV": "1",
             "TEST_MONGODB_URI": mongo_uri(),
             "WORKER_CONCURRENCY": "1",

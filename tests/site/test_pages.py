@@ -73,3 +73,29 @@ class LandingPageEnvironmentTest(ApiTestCase):
         html = create_app("production", settings).test_client().get("/").get_data(as_text=True)
         self.assertIn("Flask MongoDB API", html)
         self.assertNotIn("production", html)
+
+
+class FirstHourPagesTest(ApiTestCase):
+    def test_favicon_is_an_icon_linked_from_every_page(self) -> None:
+        response = self.client.get("/favicon.ico")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.mimetype, "image/vnd.microsoft.icon")
+        self.assertEqual(response.data[:4], b"\x00\x00\x01\x00")  # the ICO signature
+        for page in ("/", "/readme", "/docs"):
+            with self.subTest(page=page):
+                self.assertIn('rel="icon" href="/favicon.ico"', self.client.get(page).get_data(as_text=True))
+
+    def test_readme_tables_scroll_inside_their_box_on_a_phone(self) -> None:
+        page = self.client.get("/readme").get_data(as_text=True)
+        self.assertIn('name="viewport" content="width=device-width, initial-scale=1"', page)
+        css = self.client.get("/static/style.css").get_data(as_text=True)
+        rule = re.search(r"\.readme table \{([^}]*)\}", css)
+        self.assertIsNotNone(rule)
+        declarations = rule.group(1) if rule else ""
+        self.assertIn("display: block", declarations)  # a table box can scroll only as a block
+        self.assertIn("overflow-x: auto", declarations)
+        self.assertIn("max-width: 100%", declarations)
+
+    def test_docs_links_back_to_the_landing_page(self) -> None:
+        page = self.client.get("/docs").get_data(as_text=True)
+        self.assertRegex(page, r'<a href="/">[^<]*Home</a>')
