@@ -80,6 +80,7 @@ class DbMigrateCommandTest(CommandTestCase):
 class DbInitViolationCommandTest(CommandTestCase):
     def test_db_init_on_violating_data_prints_one_line_per_problem_and_exits_1(self) -> None:
         self.db.client.drop_database(self.db.name)
+        self.addCleanup(self.db.client.drop_database, self.db.name)  # before the base class re-initialises it
         ids = self.db.users.insert_many([{"email": "ada@example.com"}, {"email": "ada@example.com"}]).inserted_ids
         result = self.runner.invoke(args=["db-init"])
         self.assertEqual(result.exit_code, 1, result.output)

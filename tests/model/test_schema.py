@@ -44,6 +44,7 @@ class ViolationTest(DatabaseTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.db.client.drop_database(self.db.name)
+        self.addCleanup(self.db.client.drop_database, self.db.name)  # before the base class re-initialises it
         # A database from before the unique index and the validators: duplicates and a stray document.
         self.first, self.second = user_fields("ada@example.com"), user_fields("ada@example.com")
         self.db.users.insert_many([self.first, self.second, user_fields("bob@example.com")])
