@@ -206,6 +206,7 @@ class EnvExampleTest(ApiTestCase):
         self.assertEqual(client.post("/api/v1/auth/login", json=account).status_code, 200)
 
 
+@uses_subprocesses
 class HelpTest(unittest.TestCase):
     def test_flask_help_answers_under_a_bad_production_config(self) -> None:
         flask = Path(sys.executable).with_name("flask")

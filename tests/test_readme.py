@@ -41,7 +41,7 @@ from typing import Any
 
 from app import create_app
 from controller.schema import upgrade
-from tests.base import DatabaseTestCase, mongo_uri
+from tests.base import DatabaseTestCase, mongo_uri, uses_subprocesses
 from tests.utils.live_server import live_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,6 +118,7 @@ def contains(actual: Any, shown: Any) -> bool:
     return bool(actual == shown)
 
 
+@uses_subprocesses
 class ReadmeWalkthroughTest(DatabaseTestCase):
     def test_readme_walkthroughs_answer_what_they_show(self) -> None:
         steps = walkthrough_steps(README.read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from tests.base import mongo_uri
+from tests.base import mongo_uri, uses_subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every value would break a test that read it: production, a dead database, a slow hash, a tiny rate
@@ -34,6 +34,7 @@ GUNICORN_WORKERS=nonsense
 """
 
 
+@uses_subprocesses
 class HermeticTestsTest(unittest.TestCase):
     def test_flask_test_passes_under_a_hostile_env_file_and_exports(self) -> None:
         workdir = Path(tempfile.mkdtemp(prefix="hostile-"))

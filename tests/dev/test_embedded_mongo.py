@@ -73,6 +73,7 @@ class DevServerTest(unittest.TestCase):
         self.assertEqual(embedded_mongo.server_uri(27017), "mongodb://127.0.0.1:27017/?directConnection=true")
 
 
+@uses_subprocesses
 class DevServerHealsTest(unittest.TestCase):
     """A development app finds or restarts its server, whatever happened to it, and never runs two."""
 
