@@ -6,6 +6,7 @@ Skipped where nginx is not installed. Everything targets 127.0.0.1; other loopba
 
 from __future__ import annotations
 
+import http.client
 import os
 import select
 import signal
@@ -22,10 +23,12 @@ PER_ADDRESS = 100  # limit_conn per_address in deploy/nginx.conf
 ATTACKER, BYSTANDER = "127.0.0.3", "127.0.0.2"
 LOADERS = 16
 MAX_LOAD_S = 20.0
+KILL_ROUNDS = 3
+THREADS = 8  # per gunicorn worker
 
 
 def setUpModule() -> None:
-    _topology.append(Topology(GUNICORN_DRAIN_S="0"))
+    _topology.append(Topology(GUNICORN_DRAIN_S="0", GUNICORN_THREADS=str(THREADS)))
 
 
 def tearDownModule() -> None:
@@ -73,23 +76,27 @@ class WorkerCrashTest(ProxyTestCase):
     def test_a_crashed_worker_on_every_instance_fails_no_get(self) -> None:
         masters = [pid for pid in children(self.topology.process.pid) if b"gunicorn" in self.cmdline(pid)]
         self.assertEqual(len(masters), 2)
-        statuses: Counter[int] = Counter()
-        stop = threading.Event()
+        statuses: Counter[str] = Counter()
+        lock, stop = threading.Lock(), threading.Event()
         deadline = time.monotonic() + MAX_LOAD_S
 
         def load() -> None:
             while not stop.is_set() and time.monotonic() < deadline:
                 try:
-                    status = request(self.topology.base, "GET", "/api/v1/sample/add?a=1&b=2")[0]
-                except OSError:
-                    status = 0
-                statuses[status] += 1
+                    status = str(request(self.topology.base, "GET", "/api/v1/sample/add?a=1&b=2")[0])
+                except http.client.HTTPException:
+                    # Headers sent, then the worker killed before its body: nothing a proxy can retry.
+                    status = "cut short by the kill"
+                except OSError as error:
+                    status = repr(error)
+                with lock:
+                    statuses[status] += 1
 
         threads = [threading.Thread(target=load) for _ in range(LOADERS)]
         for thread in threads:
             thread.start()
         try:
-            for _ in range(3):
+            for _ in range(KILL_ROUNDS):
                 time.sleep(0.5)
                 for master in masters:  # one worker of each instance, at once, in the middle of the load
                     os.kill(children(master)[0], signal.SIGKILL)
@@ -98,7 +105,12 @@ class WorkerCrashTest(ProxyTestCase):
             stop.set()
             for thread in threads:
                 thread.join(30)
-        self.assertEqual(set(statuses), {200}, statuses)
+        # No 502 and no refused connection: the GETs the killed workers held moved to the other instance,
+        # and neither instance was taken out. Only a response already under way can die with its worker
+        # (at most one per thread of each killed worker).
+        cut_short = statuses.pop("cut short by the kill", 0)
+        self.assertEqual(set(statuses), {"200"}, statuses)
+        self.assertLessEqual(cut_short, KILL_ROUNDS * len(masters) * THREADS, statuses)
 
     @staticmethod
     def cmdline(pid: int) -> bytes:
