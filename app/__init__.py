@@ -16,6 +16,7 @@ from app.http.body_limit import BodyLimit
 from app.http.converters import ObjectIdConverter
 from app.http.json_provider import OrjsonProvider
 from app.http.proxy import TrustedProxyFix, parse_networks
+from app.http.routing import ApiFlask
 from app.services import database, jobs, json_logging, mail
 from app.site import docs, ops, pages
 from app.version import __version__ as __version__
@@ -48,7 +49,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     problems += config_class.check(settings)
     if problems:
         raise ConfigError(*problems)
-    app = Flask(__name__, template_folder="site/templates", static_folder="site/static")
+    app = ApiFlask(__name__, template_folder="site/templates", static_folder="site/static")
     app.config.from_mapping(settings)
     app.json = OrjsonProvider(app)
     app.session_interface = StatelessSessions()

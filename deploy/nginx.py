@@ -15,6 +15,8 @@ TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 _LISTEN = re.compile(r"^(\s*)listen\s+\S+(.*);$", re.MULTILINE)
 _UPSTREAM = re.compile(r"^(\s*upstream app \{\n)(.*?)^(\s*\})", re.MULTILINE | re.DOTALL)
 _SERVER = re.compile(r"^(\s*)server\s+\S+(.*);$", re.MULTILINE)
+_RLIMIT = re.compile(r"^(\s*worker_rlimit_nofile\s+)(\d+);$", re.MULTILINE)
+_CONNECTIONS = re.compile(r"^(\s*worker_connections\s+)(\d+);$", re.MULTILINE)
 
 
 class NginxNotFound(RuntimeError):
@@ -36,12 +38,18 @@ def render(
     run_dir: Path,
     down: Collection[str] = (),
     template: str | None = None,
+    max_open_files: int | None = None,
 ) -> str:
     """Return deploy/nginx.conf listening on `listen`, proxying to `instances` (host:port), minus `down`.
 
-    nginx runs in the foreground with its pid file and temporary files in `run_dir`.
+    nginx runs in the foreground with its pid file and temporary files in `run_dir`. `max_open_files` (the
+    hard limit of the user who starts nginx) caps worker_rlimit_nofile and worker_connections, which an
+    unprivileged master could not raise above it.
     """
     text = TEMPLATE.read_text() if template is None else template
+    if max_open_files is not None:
+        for pattern in (_RLIMIT, _CONNECTIONS):
+            text = pattern.sub(lambda m: f"{m.group(1)}{min(int(m.group(2)), max_open_files)};", text)
     text, listens = _LISTEN.subn(lambda m: f"{m.group(1)}listen {listen}{m.group(2)};", text)
     upstream = _UPSTREAM.search(text)
     server = _SERVER.search(upstream.group(2)) if upstream else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -107,7 +108,12 @@ class Topology:
     def write_config(self, down: tuple[str, ...] = ()) -> Path:
         """Render the nginx configuration with the instances in `down` taken out of rotation."""
         path = self.run_dir / "nginx.conf"
-        path.write_text(nginx.render(listen=self.listen, instances=self.addresses, run_dir=self.run_dir, down=down))
+        hard_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        limit = None if hard_limit == resource.RLIM_INFINITY else hard_limit
+        text = nginx.render(
+            listen=self.listen, instances=self.addresses, run_dir=self.run_dir, down=down, max_open_files=limit
+        )
+        path.write_text(text)
         return path
 
     def start(self) -> None:

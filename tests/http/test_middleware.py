@@ -65,7 +65,7 @@ class CorsTest(ApiTestCase):
                 "Access-Control-Request-Headers": "Authorization, Content-Type",
             },
         )
-        self.assertEqual(preflight.status_code, 200)
+        self.assertEqual(preflight.status_code, 204)
         self.assertIn("POST", preflight.headers["Access-Control-Allow-Methods"])
 
 
