@@ -91,9 +91,14 @@ class Config:
     # Per account, from any address: failed password checks only. Several windows make the delay grow;
     # every window ends, so an attacker can slow an account's logins down but never lock it for good.
     RATELIMIT_ACCOUNT = "5/minute;20/hour"
+    # Per account from all addresses, looser: over it, only addresses that already failed on the account
+    # are refused, so the owner logging in from elsewhere is never locked out.
+    RATELIMIT_LOGIN_ACCOUNT = "30/minute;100/hour"
     EMAIL_CHECK_DELIVERABILITY = False  # look the email's domain up in DNS at sign-up
     # Per client address, on the endpoints that send mail (password reset, verification, e-mail change).
     RATELIMIT_MAIL = "5/minute"
+    # Per recipient address: mails over it are not sent (the answer stays the same), so nobody is mail-bombed.
+    RATELIMIT_MAIL_RECIPIENT = "3/hour;10/day"
 
     # Accounts: login refuses addresses not yet verified; lifetimes of the tokens sent by mail.
     REQUIRE_VERIFIED_EMAIL = False
@@ -140,14 +145,7 @@ class Config:
     CORS_ORIGINS: tuple[str, ...] = ()  # comma-separated; empty means CORS is off
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     # Where those proxies connect from; X-Forwarded-* and X-Request-ID from any other peer are dropped.
-    TRUSTED_PROXIES: tuple[str, ...] = (
-        "127.0.0.0/8",
-        "::1",
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "fc00::/7",
-    )
+    TRUSTED_PROXIES = tuple("127.0.0.0/8 ::1 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fc00::/7".split())
 
     @classmethod
     def read(cls, environ: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
@@ -204,6 +202,8 @@ class TestingConfig(Config):
     RATELIMIT_AUTH = "1000/minute"
     RATELIMIT_ACCOUNT = "1000/minute"
     RATELIMIT_MAIL = "1000/minute"
+    RATELIMIT_LOGIN_ACCOUNT = "1000/minute"
+    RATELIMIT_MAIL_RECIPIENT = "1000/minute"
     LOG_LEVEL = "ERROR"  # keep test output readable; tests that check logs capture them
 
     @classmethod

@@ -8,6 +8,7 @@ request with a 500.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,8 +35,14 @@ POSITIVE = (
     "READY_TIMEOUT_MS",
     "MAX_CONTENT_LENGTH",
 )
-NOT_NEGATIVE = ("REFRESH_REUSE_GRACE_S", "SLOW_REQUEST_MS", "LOG_FLUSH_INTERVAL_MS", "PROXY_COUNT")
-RATE_LIMITS = ("RATELIMIT_AUTH", "RATELIMIT_ACCOUNT", "RATELIMIT_MAIL")
+NOT_NEGATIVE = ("REFRESH_REUSE_GRACE_S", "SLOW_REQUEST_MS", "PROXY_COUNT")
+RATE_LIMITS = (
+    "RATELIMIT_AUTH",
+    "RATELIMIT_ACCOUNT",
+    "RATELIMIT_LOGIN_ACCOUNT",
+    "RATELIMIT_MAIL",
+    "RATELIMIT_MAIL_RECIPIENT",
+)
 
 
 class ConfigError(Exception):
@@ -134,6 +141,11 @@ def check_settings(settings: Mapping[str, Any], *, production: bool) -> list[str
     problems += [
         problem for name in RATE_LIMITS if name in settings for problem in _check_rate_limit(name, settings[name])
     ]
+    for network in settings.get("TRUSTED_PROXIES", ()):
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            problems.append(f"TRUSTED_PROXIES must list addresses or networks such as 10.0.0.0/8, got {network!r}")
     level = str(settings.get("LOG_LEVEL", "INFO")).upper()
     if level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {settings.get('LOG_LEVEL')!r}")

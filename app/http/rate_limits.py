@@ -43,7 +43,6 @@ LIMIT_SETTINGS = (
     "RATELIMIT_MAIL_RECIPIENT",
 )
 # The rules of the settings config.py does not define yet.
-DEFAULT_RULES = {"RATELIMIT_LOGIN_ACCOUNT": "30/minute;100/hour", "RATELIMIT_MAIL_RECIPIENT": "3/hour;10/day"}
 
 
 @dataclass(frozen=True)
@@ -144,7 +143,7 @@ def rate_limited(*layers: Layer, exempt_when: Callable[[], bool] | None = None) 
 
 def rules_for(setting: str, config: Mapping[str, Any] | None = None) -> str:
     """Return the rules of a limit setting (its default when config.py does not define it)."""
-    rules: str = (current_app.config if config is None else config).get(setting) or DEFAULT_RULES[setting]
+    rules: str = (current_app.config if config is None else config)[setting]
     return rules
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from app import create_app
 from app.http.proxy import parse_networks
+from config_checks import check_settings
 from tests.base import ApiTestCase, mongo_uri
 
 DIRECT = {"REMOTE_ADDR": "203.0.113.50"}  # a client that reaches the instance without the proxy
@@ -51,3 +52,6 @@ class TrustedProxyTest(ApiTestCase):
     def test_bad_network_is_refused(self) -> None:
         with self.assertRaises(ValueError):
             parse_networks(["10.0.0.0/33"])
+        problems = check_settings({"TRUSTED_PROXIES": ("10.0.0.0/8", "nope")}, production=False)
+        self.assertEqual(len(problems), 1)
+        self.assertIn("TRUSTED_PROXIES", problems[0])
