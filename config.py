@@ -145,7 +145,7 @@ class Config:
     CORS_ORIGINS: tuple[str, ...] = ()  # comma-separated; empty means CORS is off
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     # Where those proxies connect from; X-Forwarded-* and X-Request-ID from any other peer are dropped.
-    TRUSTED_PROXIES = tuple("127.0.0.0/8 ::1 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fc00::/7".split())
+    TRUSTED_PROXIES = ("127.0.0.0/8", "::1", "fc00::/7", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
     @classmethod
     def read(cls, environ: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
