@@ -15,6 +15,7 @@ from controller.auth import AuthSettings, authenticate, login
 from controller.post import create_post
 from controller.user import signup
 from dev.embedded_mongo import server_uri, start_server
+from model import migrations
 from model.mongodb import init_db
 
 
@@ -30,7 +31,7 @@ class Fixtures:
 
 
 def start_database(workdir: Path) -> Fixtures:
-    """Start an in-memory embedded database, initialise it as `flask db-init` does and seed it."""
+    """Start an in-memory embedded database, bring it up to date as `flask db-init && flask db-migrate` do, seed it."""
     with open(workdir / "db.log", "wb") as db_log:
         database, port = start_server(":memory:", db_log, durable=False)
     secret = secrets.token_urlsafe(48)
@@ -39,6 +40,7 @@ def start_database(workdir: Path) -> Fixtures:
     client: MongoClient[dict[str, object]] = MongoClient(server_uri(port), tz_aware=True)
     db = client["bench"]
     init_db(db)
+    migrations.migrate(db, migrations.discover())  # else production answers 503 schema_outdated
     password = secrets.token_urlsafe(16)
     user = signup(db, auth, email="bench@example.com", password=password, name="Bench")
     token = login(db, auth, email=user["email"], password=password)["access_token"]

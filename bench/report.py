@@ -81,11 +81,10 @@ def print_report(
                 f"  {name:{width}} {total.rps:7.0f} {total.p50_ms:7.2f} {total.p99_ms:7.2f} "
                 f"{total.cpu_us_per_request:11.0f} {total.errors:6d}"
             )
-        for ours in projects:
+        peers = [name for name in names if name not in projects]
+        for ours in projects if peers else []:
             print(f"  {ours} / peer, median (range) of the rounds: req/s (target >= 1), CPU per request (target <= 1)")
-            for peer in names:
-                if peer in projects:
-                    continue
+            for peer in peers:
                 rps, cpu = pair_ratios(totals[ours], totals[peer])
                 rps_ok, cpu_ok = rps.median >= TARGETS["rps_ratio"], cpu.median <= TARGETS["cpu_ratio"]
                 if not rps_ok:

@@ -8,7 +8,8 @@ endpoint req/s, p50/p99 latency and app CPU per request (master and workers, rea
 database's own CPU is excluded), then the median and range of the per-round ratios project / peer, each
 worker's peak RSS and the time from start to the first successful response.
 
-It prints figures and exits 0: targets are checked by reading them, never by a test.
+It prints figures and exits 0: targets are checked by reading them, never by a test. A run in which any
+app answered an error (non-2xx or socket error) measured something else: it says which and exits 1.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     fixtures = start_database(workdir)
     servers: dict[str, Server] = {}
+    failed: list[str] = []
     try:
         servers = _start_servers(names, fixtures, workdir)
         first_response = {name: server.start() for name, server in servers.items()}
@@ -143,12 +145,20 @@ def main(argv: list[str] | None = None) -> int:
             first_response,
         )
         print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+        failed = [
+            f"{name} answered {total.errors} errors on {label}"
+            for label, totals in results.items()
+            for name, total in totals.items()
+            if total.errors
+        ]
+        for line in failed:
+            print(f"INVALID RUN: {line} (see its log below)")
     finally:
         for server in servers.values():
             server.stop()
         stop_database(fixtures)
         print(f"logs: {workdir}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
