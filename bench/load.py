@@ -22,6 +22,14 @@ class Endpoint:
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
+    def wrk_script(self) -> str:
+        """Return the Lua script that makes wrk send this request."""
+        lines = [f'wrk.method = "{self.method}"']
+        if self.body is not None:
+            lines.append(f"wrk.body = {orjson.dumps(self.body.decode()).decode()}")
+        lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in self.headers.items()]
+        return "\n".join(lines) + "\n"
+
 
 @dataclass
 class Measurement:
@@ -46,11 +54,7 @@ class Measurement:
 def wrk(port: int, endpoint: Endpoint, seconds: float, connections: int, workdir: Path) -> Measurement:
     """Load with wrk and parse its report."""
     script = workdir / "request.lua"
-    lines = [f'wrk.method = "{endpoint.method}"']
-    if endpoint.body is not None:
-        lines.append(f"wrk.body = {orjson.dumps(endpoint.body.decode()).decode()}")
-    lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in endpoint.headers.items()]
-    script.write_text("\n".join(lines) + "\n")
+    script.write_text(endpoint.wrk_script())
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", str(script)]
     out = subprocess.run([*command, f"http://127.0.0.1:{port}{endpoint.path}"], capture_output=True, text=True).stdout
     done = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)

@@ -87,7 +87,7 @@ def _parts(app: Any) -> dict[str, Callable[[], Any]]:
     }
 
 
-def profile_server(name: str, seconds: int = 8) -> None:
+def profile_server(name: str, endpoint: int = 0, seconds: int = 8) -> None:
     """Sample one worker of a server under wrk load with py-spy; print where its time goes."""
     from bench.fixtures import start_database, stop_database
     from bench.run import _endpoints, _start_servers
@@ -99,8 +99,18 @@ def profile_server(name: str, seconds: int = 8) -> None:
     raw = workdir / "py-spy.txt"
     try:
         server.start()
-        url = f"http://127.0.0.1:{server.port}{_endpoints(fixtures)[0].path}"
-        command = ["wrk", "-t1", "-c8", f"-d{seconds + 4}s", url]
+        target = _endpoints(fixtures)[endpoint]
+        script = workdir / "request.lua"
+        script.write_text(target.wrk_script())
+        command = [
+            "wrk",
+            "-t1",
+            "-c8",
+            f"-d{seconds + 4}s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{server.port}{target.path}",
+        ]
         load = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         time.sleep(2)
         spy = [
@@ -120,20 +130,24 @@ def profile_server(name: str, seconds: int = 8) -> None:
     finally:
         server.stop()
         stop_database(fixtures)
-    inside, outside, leaves = 0, 0, collections.Counter[str]()
+    inside, total = 0, 0
+    leaves, inclusive = collections.Counter[str](), collections.Counter[str]()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if "(app/http/middleware.py" in stack:
-            inside += int(count)
-        else:
-            outside += int(count)
-            leaves[stack.rsplit(";", 1)[-1]] += int(count)
-    total = inside + outside
-    print(f"{name}, GET {PATH} under wrk -c8: {total} py-spy samples of one worker (200 Hz, {seconds} s)")
-    print(f"  inside the WSGI app (middleware and Flask): {inside / total:.0%}")
-    print(f"  outside it (the server's HTTP and socket work in Python): {outside / total:.0%}; top frames:")
-    for frame, count in leaves.most_common(6):
+        frames = stack.split(";")
+        total += int(count)
+        inside += int(count) if any(".wsgi_app (flask/app.py" in frame for frame in frames) else 0
+        leaves[frames[-1]] += int(count)
+        for frame in set(frames):
+            inclusive[frame] += int(count)
+    print(f"{name}, {target.label} under wrk -c8: {total} py-spy samples of one worker (200 Hz, {seconds} s)")
+    print(f"  inside Flask's wsgi_app (the application): {inside / total:.0%}")
+    print(f"  outside it (the server's HTTP and socket work, the middleware): {1 - inside / total:.0%}")
+    print("  frames holding the GIL longest, alone / with what they called:")
+    for frame, count in leaves.most_common(8):
         print(f"    {count / total:5.1%} {frame}")
+    for frame, count in inclusive.most_common(40)[:25]:
+        print(f"    {count / total:5.1%} incl. {frame}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blocks", type=int, default=7, help="alternating blocks (default 7)")
     parser.add_argument("--cprofile", action="store_true", help="also print a cProfile of the full path")
     parser.add_argument("--server", help="profile this app of bench/run.py under load with py-spy instead")
+    parser.add_argument("--endpoint", type=int, default=0, help="with --server: 0 add, 1 read post, 2 create post")
     args = parser.parse_args(argv)
     if args.server:
-        profile_server(args.server)
+        profile_server(args.server, args.endpoint)
         return 0
     out = sys.stdout
     app = _app()

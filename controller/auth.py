@@ -106,8 +106,7 @@ def refresh(db: Database, auth: AuthSettings, *, refresh_token: str) -> dict[str
     has not been used in turn; otherwise it is a replay and ends the family.
     """
     claims = _decode(auth, refresh_token, expected_type="refresh")
-    _ensure_not_revoked(db, claims, keys=[f"fam:{claims['fam']}"])
-    user = _current_account(db, claims)
+    user = _current_account(db, claims, revocation_keys=[f"fam:{claims['fam']}"])
     revocations = RevokedToken(db)
     expires_at = _revocation_expiry(auth)
     successor = {"sid": secrets.token_urlsafe(16), "iat": time.time(), "role": user["role"]}
@@ -147,8 +146,7 @@ def authenticate(db: Database, auth: AuthSettings, token: str) -> Identity:
     role comes from the account as it is now, not as it was at login.
     """
     claims = _decode(auth, token, expected_type="access")
-    _ensure_not_revoked(db, claims, keys=[f"sid:{claims['sid']}", f"fam:{claims['fam']}"])
-    user = _current_account(db, claims)
+    user = _current_account(db, claims, revocation_keys=[f"sid:{claims['sid']}", f"fam:{claims['fam']}"])
     return Identity(user_id=user["_id"], role=user["role"], session_id=claims["sid"], family_id=claims["fam"])
 
 
@@ -156,9 +154,13 @@ def _version(user: Document | None) -> int:
     return int((user or {}).get("token_version", 0))
 
 
-def _current_account(db: Database, claims: dict[str, Any]) -> Document:
-    """Return the token's account; raise Unauthorized when it is gone, disabled or has moved on."""
-    user = User(db).get(ObjectId(claims["sub"]), {"role": 1, "token_version": 1, "disabled": 1})
+def _current_account(db: Database, claims: dict[str, Any], *, revocation_keys: list[str]) -> Document:
+    """Return the token's account; raise Unauthorized when a key revokes the token, or the account is gone,
+    disabled or has moved on (one round trip)."""
+    projection = {"role": 1, "token_version": 1, "disabled": 1}
+    user, revoked = User(db).get_unless_revoked(ObjectId(claims["sub"]), projection, revocation_keys)
+    if revoked:
+        raise Unauthorized("The token has been revoked.", code="token_revoked")
     if user is None:
         raise Unauthorized("The account no longer exists.", code="invalid_token")
     if not is_active(user):
@@ -224,12 +226,6 @@ def _decode(auth: AuthSettings, token: str, *, expected_type: str) -> dict[str, 
     if not well_formed:
         raise Unauthorized("The token is invalid.", code="invalid_token")
     return claims
-
-
-def _ensure_not_revoked(db: Database, claims: dict[str, Any], *, keys: list[str]) -> None:
-    """Raise Unauthorized when any of `keys` revokes the token (one indexed query)."""
-    if RevokedToken(db).find_any(keys):
-        raise Unauthorized("The token has been revoked.", code="token_revoked")
 
 
 def _revocation_expiry(auth: AuthSettings) -> datetime:

@@ -8,6 +8,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from model.mongodb.base import Document, Model, utcnow
+from model.mongodb.revoked_token import RevokedToken
 
 ROLES = ("user", "admin")
 
@@ -50,6 +51,36 @@ class User(Model):
     def find_by_email(self, email: str) -> Document | None:
         """Return the user with this (normalised) email, or None."""
         return self.collection.find_one({"email": email})
+
+    def get_unless_revoked(
+        self, user_id: ObjectId, projection: dict[str, int], revocation_keys: list[str]
+    ) -> tuple[Document | None, bool]:
+        """Return the user (`projection` of it) and whether any of `revocation_keys` is revoked, in one round trip.
+
+        One aggregation reads the account and looks the keys up in the revocations; an authenticated
+        request needs both, and each round trip costs the worker about 100 µs of CPU. When the account
+        does not exist there is no document to join to, so the revocations are read on their own.
+        """
+        found = self.collection.aggregate(
+            [
+                {"$match": {"_id": user_id}},
+                {"$project": projection},
+                {
+                    "$lookup": {
+                        "from": RevokedToken.collection_name,
+                        "pipeline": [
+                            {"$match": {"_id": {"$in": revocation_keys}}},
+                            {"$limit": 1},
+                            {"$project": {"_id": 1}},
+                        ],
+                        "as": "revocations",
+                    }
+                },
+            ]
+        ).try_next()
+        if found is None:
+            return None, bool(RevokedToken(self.collection.database).find_any(revocation_keys))
+        return found, bool(found.pop("revocations"))
 
     def set_fields(self, user_id: Any, **fields: Any) -> Document | None:
         """Change some of a user's fields; return the updated user, or None."""

@@ -174,3 +174,22 @@ class LimitSettingsTest(ApiTestCase):
         for setting in ("RATELIMIT_AUTH", "RATELIMIT_ACCOUNT"):
             with self.subTest(setting=setting), self.assertRaises(ConfigError):
                 create_app("testing", {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name, setting: "lots"})
+
+
+class ApplicationWideLimitTest(ApiTestCase):
+    """Views without limits skip Flask-Limiter's per-request pass, unless a team adds application-wide limits."""
+
+    def test_views_without_limits_are_never_counted(self) -> None:
+        before = self.db.rate_limit_windows.count_documents({})
+        for _ in range(5):
+            self.assertEqual(self.client.get("/api/v1/sample/add?a=1&b=2").status_code, 200)
+        self.assertEqual(self.db.rate_limit_windows.count_documents({}), before)
+
+    def test_a_default_limit_set_by_a_team_still_applies_to_every_view(self) -> None:
+        app = create_app(
+            "testing", {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name, "RATELIMIT_DEFAULT": "2/minute"}
+        )
+        client = app.test_client()
+        for _ in range(2):
+            self.assertEqual(client.get("/api/v1/sample/add?a=1&b=2").status_code, 200)
+        self.assertError(client.get("/api/v1/sample/add?a=1&b=2"), 429, "too_many_requests")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from bson import ObjectId
 from pymongo.errors import DuplicateKeyError, WriteError
 
-from model.mongodb import User
+from model.mongodb import RevokedToken, User
 from tests.base import DatabaseTestCase
 
 
@@ -27,6 +30,31 @@ class UserModelTest(DatabaseTestCase):
         for fields in ({"role": "root"}, {"name": ""}, {"email": "x"}):
             with self.subTest(fields=fields), self.assertRaises(WriteError):
                 self.create(**fields)
+
+    def test_get_unless_revoked_reads_the_account_and_its_revocations_together(self) -> None:
+        created = self.create()
+        later = datetime.now(UTC) + timedelta(hours=1)
+        RevokedToken(self.db).revoke("fam:gone", expires_at=later)
+        users, projection = User(self.db), {"role": 1, "token_version": 1}
+        cases = [
+            (
+                created["_id"],
+                ["sid:live", "fam:live"],
+                {"_id": created["_id"], "role": "user", "token_version": 0},
+                False,
+            ),
+            (
+                created["_id"],
+                ["sid:live", "fam:gone"],
+                {"_id": created["_id"], "role": "user", "token_version": 0},
+                True,
+            ),
+            (ObjectId(), ["fam:gone"], None, True),  # no account to join to: the revocations are still read
+            (ObjectId(), ["fam:live"], None, False),
+        ]
+        for user_id, keys, user, revoked in cases:
+            with self.subTest(keys=keys, exists=user is not None):
+                self.assertEqual(users.get_unless_revoked(user_id, projection, keys), (user, revoked))
 
     def test_set_fields_updates_and_returns_user(self) -> None:
         created = self.create()
