@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
 from app.api.auth import EMAIL
 from app.api.users import EXAMPLE_PASSWORD, PASSWORD_RULES
@@ -17,6 +17,7 @@ from app.http.inputs import Json, MaxLen, MinLen
 from app.http.mail_limits import may_mail
 from app.http.openapi import STRING, documented, object_schema
 from app.http.rate_limits import ADDRESS, MAIL, TOKEN_ACCOUNT, rate_limited
+from app.http.responses import no_content
 from app.http.security import auth_settings, authenticated, current_identity
 from app.http.validation import validate
 from app.services.database import get_db
@@ -54,10 +55,10 @@ def request_password_reset(email: str = EMAIL) -> tuple[dict[str, Any], int]:
 @validate
 def reset_password(
     token: str = MAIL_TOKEN, password: str = Json(str, rules=PASSWORD_RULES, example=EXAMPLE_PASSWORD)
-) -> tuple[str, int]:
+) -> Response:
     """Set a new password with a mailed token; signs out every session and mails a notice."""
     account.reset_password(get_db(), auth_settings(), get_jobs(), token=token, password=password)
-    return "", 204
+    return no_content()
 
 
 @bp.post("/auth/verify-email")
@@ -65,10 +66,10 @@ def reset_password(
 @rate_limited(MAIL)
 @idempotent
 @validate
-def verify_email(token: str = MAIL_TOKEN) -> tuple[str, int]:
+def verify_email(token: str = MAIL_TOKEN) -> Response:
     """Mark the address the mailed token was sent to as verified."""
     account.verify_email(get_db(), token=token)
-    return "", 204
+    return no_content()
 
 
 @bp.post("/auth/verify-email/resend")
@@ -110,7 +111,7 @@ def request_email_change(
 @rate_limited(MAIL)
 @idempotent
 @validate
-def confirm_email_change(token: str = MAIL_TOKEN) -> tuple[str, int]:
+def confirm_email_change(token: str = MAIL_TOKEN) -> Response:
     """Move the account to the new address with the token mailed there (409 if it was taken meanwhile)."""
     account.confirm_email_change(get_db(), token=token)
-    return "", 204
+    return no_content()

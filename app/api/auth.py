@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, url_for
+from flask import Blueprint, Response, url_for
 
 from app.api.users import EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD, NAME_RULES, PASSWORD_RULES, USER
 from app.http.idempotency import idempotent
 from app.http.inputs import Json, MaxLen, MinLen, Regex
 from app.http.openapi import STRING, documented, object_schema
 from app.http.rate_limits import ADDRESS, LOGIN_ACCOUNT, LOGIN_PAIR, rate_limited
+from app.http.responses import no_content
 from app.http.security import auth_settings, authenticated, current_identity
 from app.http.validation import validate
 from app.services.database import get_db
@@ -82,7 +83,7 @@ def refresh_tokens(refresh_token: str = TOKEN) -> dict[str, Any]:
 @documented(204)
 @authenticated()
 @validate
-def revoke_tokens() -> tuple[str, int]:
+def revoke_tokens() -> Response:
     """Revoke every token of the caller's login."""
     auth.logout(get_db(), auth_settings(), current_identity())
-    return "", 204
+    return no_content()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from bson import ObjectId
-from flask import Blueprint
+from flask import Blueprint, Response
 from flask_validation_extended import List
 
 from app.http.idempotency import idempotent, reserved_id
 from app.http.inputs import EachMatches, In, Json, Max, MaxLen, Min, MinLen, Query, Regex, Route
 from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
-from app.http.responses import created
+from app.http.responses import created, no_content
 from app.http.security import authenticated, current_identity, cursor_key, optional_identity
 from app.http.validation import validate
 from app.services.database import get_db
@@ -92,10 +92,10 @@ def update_post(
 @documented(204, errors=[403])
 @authenticated()
 @validate
-def delete_post(post_id: ObjectId = Route()) -> tuple[str, int]:
+def delete_post(post_id: ObjectId = Route()) -> Response:
     """Delete a post, as its author or an admin."""
     post.delete_post(get_db(), current_identity(), post_id)
-    return "", 204
+    return no_content()
 
 
 @bp.get("")

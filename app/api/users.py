@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
 from app.http.inputs import Json, MaxLen, MinLen, Regex
 from app.http.openapi import DATETIME, OBJECT_ID, STRING, documented, object_schema
 from app.http.rate_limits import ADDRESS, TOKEN_ACCOUNT, rate_limited, without_password
+from app.http.responses import no_content
 from app.http.security import auth_settings, authenticated, current_identity
 from app.http.validation import validate
 from app.services.database import get_db
@@ -77,10 +78,10 @@ def update_me(
 @validate
 def delete_me(
     current_password: str = Json(str, rules=[MinLen(1), MaxLen(PASSWORD_MAX_LENGTH)], example=EXAMPLE_PASSWORD),
-) -> tuple[str, int]:
+) -> Response:
     """Delete the caller's account and all its posts; needs the current password.
 
     Every token of the account stops working at once. Rate limited like password changes.
     """
     user.delete_me(get_db(), auth_settings(), current_identity(), current_password=current_password)
-    return "", 204
+    return no_content()

@@ -218,6 +218,7 @@ class TokenApiTest(ApiTestCase):
         response = self.client.post(f"{AUTH}/logout", headers=headers)
         self.assertEqual(response.status_code, 204)
         self.assertEqual(response.data, b"")
+        self.assertNotIn("Content-Type", response.headers)
         self.assertRejected(self.me(self.tokens["access_token"]), "token_revoked")
         refresh = self.client.post(f"{AUTH}/refresh", json={"refresh_token": self.tokens["refresh_token"]})
         self.assertRejected(refresh, "token_revoked")

@@ -142,6 +142,8 @@ class DeletePostApiTest(PostsApiTestCase):
         draft = self.post_of()
         response = self.client.delete(f"{POSTS}/{draft['id']}", headers=self.as_owner)
         self.assertEqual(response.status_code, 204)
+        self.assertEqual(response.data, b"")
+        self.assertNotIn("Content-Type", response.headers)  # no body, so no type (not text/html)
         self.assertError(self.client.get(f"{POSTS}/{draft['id']}", headers=self.as_owner), 404)
 
     def test_admin_deletes_anyones_post(self) -> None:
