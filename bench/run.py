@@ -30,7 +30,8 @@ from bench.servers import Server, free_port, venv_command
 
 PROJECT_WORK = (
     "request id, JSON log line, Prometheus metrics, security headers, error envelope, OpenAPI validation; "
-    "GET /posts also looks for an optional bearer token"
+    "GET /posts also looks for an optional bearer token; the create also reads the account (role, token version, "
+    "disabled) in the same round trip as the revocation lookup"
 )
 PEER_GUNICORN = "gunicorn -c bench/peers/gunicorn_settings.py"
 GTHREAD = "gunicorn gthread workers, 8 threads (the project's server settings)"
