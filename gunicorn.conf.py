@@ -55,7 +55,8 @@ accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "") not in ("", "0", "f
 
 # Prometheus: every worker writes its samples to files in this directory; /metrics adds them up.
 # It must be set before prometheus_client is imported, which happens when the app is loaded.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="prometheus-"))
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # unset or empty (an empty value means the current directory)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prometheus-")
 
 logconfig_dict: dict[str, Any] = {
     "version": 1,

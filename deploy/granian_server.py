@@ -51,7 +51,8 @@ def main() -> None:
     load_dotenv(ROOT / ".env")  # as manage.py does, before the settings below are read; real variables win
     # Before any worker imports prometheus_client, as gunicorn.conf.py does; emptied so that samples of a
     # previous run are not added in.
-    directory = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="prometheus-"))
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="prometheus-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
     # granian's workers are multiprocessing children, which end without running atexit: register, in

@@ -197,6 +197,8 @@ class EnvExampleTest(ApiTestCase):
     def test_env_example_copied_to_env_works_as_is_in_development(self) -> None:
         values = {key: value or "" for key, value in dotenv_values(ROOT / ".env.example").items()}
         self.assertEqual(values["SECRET_KEY"], "")  # the case that used to answer login with a 500
+        # Set but empty, prometheus_client writes its sample files into the current directory.
+        self.assertNotIn("PROMETHEUS_MULTIPROC_DIR", values)
         with mock.patch.dict(os.environ, values, clear=True), contextlib.redirect_stdout(io.StringIO()):
             app = create_app(values["FLASK_CONFIG"], {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name})
         upgrade(self.db)  # what `make run` does first (the app would do it itself on first use, printing it)
@@ -211,6 +213,7 @@ class HelpTest(unittest.TestCase):
     def test_flask_help_answers_under_a_bad_production_config(self) -> None:
         flask = Path(sys.executable).with_name("flask")
         env = {**os.environ, "FLASK_CONFIG": "production", "MONGODB_URI": "mongodb//x", "FLASK_SKIP_DOTENV": "1"}
+        env["FLASK_APP"] = "manage"  # what .flaskenv sets; FLASK_SKIP_DOTENV skips that file too
         result = subprocess.run([str(flask), "--help"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("Commands:", result.stdout)
