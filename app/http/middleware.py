@@ -39,8 +39,8 @@ StartResponse = Callable[..., Any]
 
 
 def content_security_policy(path: str) -> str:
-    """Return the CSP for a path: page policies for /, /readme and /docs, nothing-allowed for the API."""
-    if path in ("/", "/readme"):
+    """Return the CSP for a path: page policies for /, /readme and its pages and /docs; nothing allowed for the API."""
+    if path in ("/", "/readme") or path.startswith("/readme/"):
         return PAGE_CSP
     if path == "/docs" or path.startswith("/docs/"):
         return DOCS_CSP

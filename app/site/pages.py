@@ -1,11 +1,13 @@
-"""Human-readable pages: the landing page at / and the project's README at /readme."""
+"""Human-readable pages: the landing page at /, the project's README at /readme and its docs/ pages under it."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
@@ -15,7 +17,10 @@ from app.version import __version__
 
 bp = Blueprint("pages", __name__)
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.md")  # docs/<name>.md, shown at /readme/<name>.md
 
 
 def slug(heading: str) -> str:
@@ -23,17 +28,38 @@ def slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
+def page_url(target: str) -> str | None:
+    """Return where this site shows a file of the repository (README.md, docs/*.md), or None."""
+    if target == "README.md":
+        return "/readme"
+    directory, _, name = target.partition("/")
+    return f"/readme/{name}" if directory == "docs" and PAGE_NAME.fullmatch(name) else None
+
+
+def _link_pages(tokens: list[Any], source: str) -> None:
+    """Point relative links to README.md and docs/*.md at their pages here; leave other links alone."""
+    for child in (child for token in tokens for child in token.children or ()):
+        href = str(child.attrGet("href") or "") if child.type == "link_open" else ""
+        if not href or href.startswith(("#", "/")) or ":" in href:
+            continue
+        path, hash_sign, anchor = href.partition("#")
+        url = page_url(posixpath.normpath(posixpath.join(posixpath.dirname(source), path)))
+        if url is not None:
+            child.attrSet("href", url + hash_sign + anchor)
+
+
 @cache
-def readme() -> tuple[list[tuple[str, str]], str]:
-    """Return the README's sections as (title, anchor) and the README as HTML; read once per process."""
-    if not README.exists():
+def render(source: str) -> tuple[list[tuple[str, str]], str]:
+    """Return the sections (title, anchor) and the HTML of README.md or docs/<name>.md; read once per process."""
+    path = ROOT / source
+    if not path.is_file():
         return [], ""
-    # Imported here: only the README page needs it, and an API worker that never serves the page does
-    # not carry the parser's 60-odd modules (about 1 MB per worker; docs/performance.md).
+    # Imported here: only these pages need it, and an API worker that never serves them does not carry
+    # the parser's 60-odd modules (about 1 MB per worker; docs/performance.md).
     from markdown_it import MarkdownIt
 
-    parser = MarkdownIt("commonmark", {"html": False}).enable("table")  # raw HTML in the README stays text
-    tokens = parser.parse(README.read_text(encoding="utf-8"))
+    parser = MarkdownIt("commonmark", {"html": False}).enable("table")  # raw HTML in the text stays text
+    tokens = parser.parse(path.read_text(encoding="utf-8"))
     sections = []
     for opening, inline in pairwise(tokens):
         if opening.type == "heading_open" and opening.tag in ("h2", "h3"):
@@ -41,7 +67,13 @@ def readme() -> tuple[list[tuple[str, str]], str]:
             opening.attrSet("id", anchor)
             if opening.tag == "h2":
                 sections.append((inline.content, anchor))
+    _link_pages(tokens, source)
     return sections, parser.renderer.render(tokens, parser.options, {})
+
+
+def readme() -> tuple[list[tuple[str, str]], str]:
+    """Return the README's sections and HTML."""
+    return render(README.relative_to(ROOT).as_posix())
 
 
 @bp.get("/")
@@ -67,7 +99,17 @@ def get_readme() -> str:
     _, html = readme()
     if not html:
         raise ApiError(404, "README.md is not part of this deployment.")
-    return render_template("readme.html", name=current_app.config["APP_NAME"], content=html)
+    return render_template("readme.html", name=current_app.config["APP_NAME"], title="README", content=html)
+
+
+@bp.get("/readme/<name>")
+@documented(hidden=True)
+def get_doc_page(name: str) -> str:
+    """Show one of the docs/ pages the README links to."""
+    _, html = render(f"docs/{name}") if PAGE_NAME.fullmatch(name) else ([], "")
+    if not html:
+        raise ApiError(404, "No such documentation page.")
+    return render_template("readme.html", name=current_app.config["APP_NAME"], title=name, content=html)
 
 
 @bp.get("/favicon.ico")

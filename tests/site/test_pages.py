@@ -48,12 +48,40 @@ class LandingPageTest(ApiTestCase):
 
     def test_readme_missing_from_deployment_is_404(self) -> None:
         original = pages.README
-        pages.readme.cache_clear()
+        pages.render.cache_clear()
         pages.README = original.with_name("NO-SUCH-README.md")
-        self.addCleanup(pages.readme.cache_clear)
+        self.addCleanup(pages.render.cache_clear)
         self.addCleanup(setattr, pages, "README", original)
         self.assertError(self.client.get("/readme"), 404)
         self.assertEqual(self.client.get("/").status_code, 200)
+
+    def test_readme_links_to_the_docs_pages_which_render_and_link_back(self) -> None:
+        readme = self.client.get("/readme").get_data(as_text=True)
+        self.assertNotIn('href="docs/', readme)  # a relative link would land on Swagger UI's /docs/
+        linked = set(re.findall(r'href="/readme/([a-z0-9-]+\.md)', readme))
+        self.assertIn("api.md", linked)
+        self.assertEqual(linked, {path.name for path in pages.DOCS.glob("*.md")} & linked)
+        for name in sorted(linked):
+            with self.subTest(page=name):
+                response = self.client.get(f"/readme/{name}")
+                self.assertEqual((response.status_code, response.mimetype), (200, "text/html"))
+                self.assertNotIn("script-src", response.headers["Content-Security-Policy"])
+        api = self.client.get("/readme/api.md").get_data(as_text=True)
+        self.assertIn('href="/readme"', api)  # its ../README.md links
+        security = self.client.get("/readme/security.md").get_data(as_text=True)
+        self.assertIn('href="/readme/deployment.md"', security)  # a sibling page
+
+    def test_other_page_names_are_json_404s(self) -> None:
+        for path in ("/readme/nope.md", "/readme/README.md", "/readme/api", "/readme/..%2Fconfig.py", "/readme/.md"):
+            with self.subTest(path=path):
+                self.assertError(self.client.get(path), 404)
+
+    def test_page_url_maps_repository_files_to_pages(self) -> None:
+        self.assertEqual(pages.page_url("README.md"), "/readme")
+        self.assertEqual(pages.page_url("docs/api.md"), "/readme/api.md")
+        for target in ("config.py", "docs/sub/x.md", "../etc/passwd", "docs/API.md"):
+            with self.subTest(target=target):
+                self.assertIsNone(pages.page_url(target))
 
     def test_slug_matches_github_anchors(self) -> None:
         self.assertEqual(
