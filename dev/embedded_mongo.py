@@ -118,7 +118,9 @@ def _terminate(pid: int) -> None:
 @contextmanager
 def _locked(instance_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock so that two processes never start two servers on one directory."""
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    # instance/ is recreated when deleted, but not the project around it: an app left running after its
+    # project directory was removed (a test's scratch copy) must not bring a server back to life there.
+    instance_dir.mkdir(exist_ok=True)
     with open(instance_dir / "mongodb.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.cli import scaffold
 from tests.base import mongo_client, mongo_uri, uses_subprocesses
+from tests.utils.servers import kill_servers_under
 
 ROOT = Path(__file__).resolve().parents[2]
 IGNORED = shutil.ignore_patterns(
@@ -79,6 +80,7 @@ class ScaffoldGenerationTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls) -> None:
+        kill_servers_under(cls.root.parent)
         shutil.rmtree(cls.root.parent, ignore_errors=True)
 
     def run_in_copy(self, *args: str, database: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -86,7 +88,14 @@ class ScaffoldGenerationTest(unittest.TestCase):
         return subprocess.run(
             [sys.executable, *args],
             cwd=self.root,
-            env={"PATH": "/usr/bin:/bin", "FLASK_APP": "manage:application", "TEST_MONGODB_URI": uri},
+            # MONGODB_URI too: development commands (db-init) use the test server, not an embedded one
+            # started in the copy, which would outlive the test.
+            env={
+                "PATH": "/usr/bin:/bin",
+                "FLASK_APP": "manage:application",
+                "TEST_MONGODB_URI": uri,
+                "MONGODB_URI": uri,
+            },
             capture_output=True,
             text=True,
             timeout=600,

@@ -12,13 +12,15 @@ import time
 import unittest
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from pymongo import MongoClient
 
 from app import create_app
-from app.services import database
+from app.http.routing import ApiFlask
 from dev import embedded_mongo, processes
 from tests.base import uses_subprocesses
+from tests.utils.servers import kill_servers_under
 
 # A cheap hash, and generous budgets: the machine is shared, and a server has just been (re)started.
 SETTINGS = {
@@ -38,13 +40,8 @@ class DevServerTest(unittest.TestCase):
     def setUp(self) -> None:
         self.instance = Path(tempfile.mkdtemp(prefix="instance-"))
         self.addCleanup(shutil.rmtree, self.instance, True)
-        self.addCleanup(self.kill_server)
-
-    def kill_server(self) -> None:
-        """Kill the server a test leaves running: its data is thrown away, and a graceful stop takes ~2 s."""
-        state = embedded_mongo.dev_server_status(self.instance)
-        if state is not None:
-            os.kill(state["pid"], signal.SIGKILL)
+        # Kill what a test leaves running: its data is thrown away, and a graceful stop takes ~2 s.
+        self.addCleanup(kill_servers_under, self.instance)
 
     def test_dev_server_is_reused_and_keeps_data_across_restarts(self) -> None:
         uri = embedded_mongo.ensure_dev_server(self.instance)
@@ -79,12 +76,15 @@ class DevServerHealsTest(unittest.TestCase):
 
     def setUp(self) -> None:
         self.instance = Path(tempfile.mkdtemp(prefix="instance-")) / "instance"
+        # Cleanups run last in, first out: the scratch directory goes first, so that the app's breaker,
+        # which restarts a server that dies, has nowhere left to start one; then the server is killed.
+        self.addCleanup(kill_servers_under, self.instance.parent)
         self.addCleanup(shutil.rmtree, self.instance.parent, True)
-        self.addCleanup(embedded_mongo.stop_dev_server, self.instance)
-        with contextlib.redirect_stdout(io.StringIO()):
+        # The app's instance folder (its embedded server) is the scratch one from the start, for every
+        # part of the app that reaches the database (the rate limiter's storage too), never the project's.
+        instance_path = mock.patch.object(ApiFlask, "auto_find_instance_path", return_value=str(self.instance))
+        with instance_path, contextlib.redirect_stdout(io.StringIO()):
             self.app = create_app("development", SETTINGS)
-        self.app.instance_path = str(self.instance)
-        self.app.extensions["mongo"] = database.Mongo(self.app)
         self.client = self.app.test_client()
 
     def request(self, method: str, path: str, **kwargs: Any) -> int:

@@ -1,0 +1,27 @@
+"""Stop the embedded servers a test started under a scratch directory, whatever state it left them in."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+
+def kill_servers_under(directory: Path) -> list[int]:
+    """SIGKILL every process whose command line names a path under `directory`; return their pids.
+
+    A development server runs detached (it outlives the app that started it, by design), so a test that
+    makes one in a scratch project or instance directory must end it itself; its data is thrown away.
+    """
+    prefix = str(directory.resolve())
+    killed = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            arguments = (proc / "cmdline").read_bytes().split(b"\0")
+            if any(argument.decode(errors="replace").startswith(prefix) for argument in arguments):
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed.append(int(proc.name))
+    return killed
