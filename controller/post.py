@@ -12,10 +12,10 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from controller.auth import Identity
-from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
+from controller.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Listing, page_response
 from controller.serialize import public
-from model.mongodb import Document, Post, utcnow
+from model.mongodb import Document, Post, User, utcnow
 
 # The limits are the model's; the API layer reads them from here (hence the explicit re-exports).
 from model.mongodb.post import BODY_MAX_LENGTH as BODY_MAX_LENGTH
@@ -83,14 +83,28 @@ def create_post(
         "published_at": utcnow() if status == "published" else None,
     }
     if post_id is None:
-        return post_public(Post(db).insert(fields))
+        return post_public(_kept_while_owner_exists(db, Post(db).insert(fields)))
     try:
-        return post_public(Post(db).insert({"_id": post_id, **fields}))
+        return post_public(_kept_while_owner_exists(db, Post(db).insert({"_id": post_id, **fields})))
     except DuplicateKeyError:
         existing = Post(db).get(post_id)
         if existing is None or existing["owner_id"] != identity.user_id:
             raise Conflict("This post id is taken.", code="id_taken") from None
         return post_public(existing)
+
+
+def _kept_while_owner_exists(db: Database, post: Document) -> Document:
+    """Return the new post, or take it back and raise Unauthorized when its owner was deleted meanwhile.
+
+    Deleting an account deletes the account, then its posts. A create authenticated just before could
+    insert after that sweep and leave a post without an author. Checking the owner after the insert closes
+    the gap: if the owner is still there, the insert came before the account's deletion, so the sweep
+    that follows removes the post; if not, the post is removed here.
+    """
+    if User(db).get(post["owner_id"], {"_id": 1}) is None:
+        Post(db).delete(post["_id"])
+        raise Unauthorized("The account no longer exists.", code="invalid_token")
+    return post
 
 
 def get_post(db: Database, identity: Identity | None, post_id: ObjectId) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from bson import ObjectId
 
 from controller import post
-from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
+from controller.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from model.mongodb import Post, User
 from tests.base import DatabaseTestCase
 from tests.utils.factories import CURSOR_KEY, auth_settings, identity_of, make_post, make_user
 
@@ -17,6 +18,17 @@ class PostControllerTest(DatabaseTestCase):
         self.owner = make_user(self.db, settings)
         self.other = make_user(self.db, settings)
         self.admin = make_user(self.db, settings, role="admin")
+
+    def test_create_racing_the_owners_account_deletion_leaves_no_orphan_post(self) -> None:
+        # The request authenticated, then the account and its posts were deleted (DELETE /users/me), then
+        # its insert ran: the post is taken back and the request refused.
+        caller = identity_of(self.owner)
+        User(self.db).delete(self.owner["_id"])
+        Post(self.db).delete_by_owner(self.owner["_id"])
+        for post_id in (None, ObjectId()):  # a plain create, and one with an idempotency-reserved id
+            with self.subTest(post_id=post_id), self.assertRaises(Unauthorized):
+                post.create_post(self.db, caller, title="Late", body="Text", status="published", post_id=post_id)
+        self.assertEqual(self.db.posts.count_documents({"owner_id": self.owner["_id"]}), 0)
 
     def test_create_normalises_tags_and_sets_owner(self) -> None:
         created = make_post(self.db, self.owner, tags=["Go", " go", "web-dev"])
