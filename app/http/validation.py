@@ -10,7 +10,8 @@ out once (`app.http.fields`), and it closes the library's gaps before they reach
 - a JSON array or scalar where an object is expected is a 400 (the library raises a 500);
 - a body that is not JSON is a 415;
 - fields a view does not declare are a 400, never silently ignored: an endpoint that declares no body
-  refuses a body with fields;
+  refuses a body with fields; so are query parameters it does not declare (a typo such as `limti=1`
+  would otherwise quietly give the default), and a parameter given twice (`a=1&a=7`: which one counts?);
 - `true` is not accepted as an integer (bool is an int in Python), nor "1_000" or non-ASCII digits;
 - NaN and infinity are not accepted as floats;
 - header names are case-insensitive;
@@ -58,10 +59,20 @@ def _files(name: str) -> list[Any] | None:
     return None if not files or (len(files) == 1 and files[0].filename == "") else files
 
 
+def _query_problems(declared: frozenset[str]) -> dict[str, str]:
+    """Return the query parameters the view does not declare, and the declared ones given more than once."""
+    problems = {key: "Unknown query parameter." for key in request.args.keys() - declared}
+    for key in declared:
+        if len(request.args.getlist(key)) > 1:
+            problems[key] = "Given more than once."
+    return problems
+
+
 def validate(view: View) -> View:
     """Validate the view's declared parameters and call it with the parsed values as keyword arguments."""
     fields = plan_view(view)
     json_fields = frozenset(f.name for f in fields if f.source == "json")
+    query_keys = frozenset(f.key for f in fields if f.source == "query")
     sources = {f.source for f in fields}
 
     @wraps(view)
@@ -88,6 +99,8 @@ def validate(view: View) -> View:
         if body:
             for unknown in body.keys() - json_fields:
                 errors[unknown] = "Unknown field."
+        if request.environ.get("QUERY_STRING"):
+            errors |= _query_problems(query_keys)
         if errors:
             raise ApiError(400, "The request has invalid parameters.", code="validation_error", fields=errors)
         return view(**values)

@@ -34,6 +34,7 @@ class OpenApiDocumentTest(ApiTestCase):
             "docs.get_docs_file",
             "pages.get_home",
             "pages.get_readme",
+            "pages.get_doc_page",
             "pages.get_favicon",
             "static",
         }

@@ -72,6 +72,22 @@ class ValidationWrapperTest(ApiTestCase):
         self.assertEqual(set(error["fields"]), {"owner", "_id"})
         self.assertEqual(error["fields"]["owner"], "Unknown field.")
 
+    def test_unknown_and_repeated_query_parameters_are_rejected_not_ignored(self) -> None:
+        headers = {"X-Api-Token": "t"}
+        self.assertEqual(self.client.post("/echo?page=2", json={"count": 1}, headers=headers).get_json()["page"], 2)
+        cases = {
+            "/echo?pgae=2": {"pgae": "Unknown query parameter."},  # a typo no longer gives the default
+            "/echo?page=2&page=9": {"page": "Given more than once."},  # which one would count?
+            "/echo?page=2&_=1&sort=x": {"_": "Unknown query parameter.", "sort": "Unknown query parameter."},
+        }
+        for url, fields in cases.items():
+            with self.subTest(url=url):
+                error = self.assertError(self.client.post(url, json={"count": 1}, headers=headers), 400)
+                self.assertEqual(error["fields"], fields)
+        # A view that declares no query parameter refuses any.
+        refused = self.assertError(self.client.get("/api/v1/sample/author?verbose=1"), 400, "validation_error")
+        self.assertEqual(refused["fields"], {"verbose": "Unknown query parameter."})
+
     def test_many_unknown_fields_are_reported_capped_with_a_count(self) -> None:
         body = {"count": 1, **{f"field{n}": 0 for n in range(5000)}}
         response = self.post(body)
