@@ -72,23 +72,57 @@ class Field:
             if self.param.default is not None:
                 raw = self.param.default
             elif not self.param.optional:
-                what = f"Header '{self.key}'" if self.kind == "Header" else f"'{self.name}'"
-                return None, f"Required [{self.kind}] parameter, {what} not given."
+                return None, f"Required {_WHERE[self.source].format(key=self.key)}; not given."
             else:
                 return None, None
         if self.target is not None and isinstance(raw, str):
             raw = _convert(raw, self.target)
             if raw is None:
-                return None, f"In [{self.kind}] Params, '{self.name}' can't be converted to {self.target}."
+                return None, f"Must be {_kind(self.schema)}."
         elif self.annotation[0] is not FileObj and (
             not (isinstance(raw, self.builtins) if self.builtins else type_check(raw, self.annotation))
             or (isinstance(raw, bool) and not self.bool_allowed)
         ):
-            return None, f"In [{self.kind}] Params, '{self.name}' is not {[str(a) for a in self.annotation]}."
+            return None, f"Must be {_kind(self.schema)}."
         for rule in self.param.rules:
             if not rule.is_valid(raw):
-                return None, f"Parameter <{self.name}>: {rule.invalid_str()}"
+                message: str = rule.message_for(raw) if hasattr(rule, "message_for") else rule.invalid_str()
+                return None, message[:1].upper() + message[1:]
         return raw, None
+
+
+_WHERE = {
+    "route": "in the path",
+    "query": "as a query parameter",
+    "header": "as the header {key}",
+    "json": "in the JSON body",
+    "form": "as a form field",
+    "file": "as an uploaded file",
+}
+_KINDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "null": "null",
+}
+
+
+def _kind(schema: dict[str, Any]) -> str:
+    """Say in words what a JSON Schema type allows: "an integer", "an array of strings"..."""
+    if "anyOf" in schema:
+        return " or ".join(_kind(option) for option in schema["anyOf"])
+    if schema.get("type") == "array":
+        return "an array" + (f" of {_plural(schema['items'])}" if schema.get("items") else "")
+    return _KINDS.get(schema.get("type", ""), "anything")
+
+
+def _plural(schema: dict[str, Any]) -> str:
+    """Say in words what the items of an array may be: "strings", "integers or numbers"..."""
+    if "anyOf" in schema:
+        return " or ".join(_plural(option) for option in schema["anyOf"])
+    return f"{schema.get('type', 'value')}s"
 
 
 def plan_view(view: Callable[..., Any]) -> list[Field]:

@@ -73,6 +73,12 @@ def add_pattern(schema: dict[str, Any], pattern: str) -> None:
         schema["pattern"] = pattern
 
 
+def _count(number: int, value: Any) -> str:
+    """Return "1 character", "200 characters", "10 items"...: the unit of a length limit for this value."""
+    unit = "character" if isinstance(value, str) else "item"
+    return f"{number} {unit}{'' if number == 1 else 's'}"
+
+
 class MinLen(ValidationRule):  # type: ignore[misc]
     """At least `num` characters, items or keys."""
 
@@ -82,7 +88,11 @@ class MinLen(ValidationRule):  # type: ignore[misc]
         self.num: int = self._param_validate(num, int)
 
     def invalid_str(self) -> str:
-        return f"must be at least {self.num} elements."
+        return f"must have at least {self.num} characters (text) or items (list)."
+
+    def message_for(self, value: Any) -> str:
+        """Say what is wrong with this value, in its own unit."""
+        return f"must have at least {_count(self.num, value)}."
 
     def is_valid(self, data: Sequence[Any]) -> bool:
         return self.num <= len(data)
@@ -100,7 +110,11 @@ class MaxLen(ValidationRule):  # type: ignore[misc]
         self.num: int = self._param_validate(num, int)
 
     def invalid_str(self) -> str:
-        return f"must be a maximum of {self.num} elements."
+        return f"must have at most {self.num} characters (text) or items (list)."
+
+    def message_for(self, value: Any) -> str:
+        """Say what is wrong with this value, in its own unit."""
+        return f"must have at most {_count(self.num, value)}."
 
     def is_valid(self, data: Sequence[Any]) -> bool:
         return len(data) <= self.num
@@ -154,7 +168,7 @@ class In(ValidationRule):  # type: ignore[misc]
         self.values = self._param_validate(values, (list, tuple))
 
     def invalid_str(self) -> str:
-        return f"must be one of these lists: {self.values}."
+        return "must be one of: " + ", ".join(repr(value) for value in self.values) + "."
 
     def is_valid(self, data: Any) -> bool:
         return data in self.values
@@ -173,7 +187,7 @@ class Regex(ValidationRule):  # type: ignore[misc]
         self._compiled = re.compile(pattern)
 
     def invalid_str(self) -> str:
-        return f"pattern does not match: {self.pattern}"
+        return f"must match the pattern {self.pattern}."
 
     def is_valid(self, data: str) -> bool:
         return bool(self._compiled.search(data))
@@ -188,7 +202,7 @@ class Strip(ValidationRule):  # type: ignore[misc]
     types = str
 
     def invalid_str(self) -> str:
-        return "must be a striped string."
+        return "must not start or end with whitespace."
 
     def is_valid(self, data: str) -> bool:
         return data == data.strip()
@@ -206,7 +220,7 @@ class EachMatches(ValidationRule):  # type: ignore[misc]
         self.pattern = re.compile(pattern)
 
     def invalid_str(self) -> str:
-        return f"items must match the pattern {self.pattern.pattern}"
+        return f"every item must match the pattern {self.pattern.pattern}."
 
     def is_valid(self, data: list[Any]) -> bool:
         return all(isinstance(item, str) and self.pattern.search(item) for item in data)

@@ -1,8 +1,9 @@
 """`@validate`: the one wrapper around flask-validation-extended that every view uses.
 
 Views declare their inputs the library's way, with the sources and rules of `app.http.inputs`
-(`a=Query(int, rules=[Min(0)], example=3)`), and are decorated with `@validate`. The types, rules and
-error messages are the library's. The checking loop is this module's: it runs the view's plan, worked
+(`a=Query(int, rules=[Min(0)], example=3)`), and are decorated with `@validate`. The types and rules
+are the library's; the messages say in words what is expected ("Must be an integer.", "Must not be
+null."). The checking loop is this module's: it runs the view's plan, worked
 out once (`app.http.fields`), and it closes the library's gaps before they reach a client:
 
 - a malformed JSON body is a 400 `malformed_json` (the library reads it as an empty body), on every
@@ -91,6 +92,9 @@ def validate(view: View) -> View:
         errors: dict[str, str] = {}
         for field in fields:
             raw = _files(field.key) if field.source == "file" else inputs[field.source].get(field.key)
+            if raw is None and field.required and field.source == "json" and field.key in body:
+                errors[field.name] = "Must not be null."  # given, but as null
+                continue
             value, problem = field.check(raw)
             if problem:
                 errors[field.name] = problem

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_validation_extended import List
 
-from app.http.inputs import Header, In, Json, Max, Min, Query
+from app.http.inputs import Header, In, Json, Max, MaxLen, Min, MinLen, Query
 from app.http.validation import validate
 from tests.base import ApiTestCase
 
@@ -21,12 +21,13 @@ class ValidationWrapperTest(ApiTestCase):
         @validate
         def echo(
             count: int = Json(int, rules=[Min(0), Max(10)]),
-            tags: list = Json(List(str), optional=True),
+            tags: list = Json(List(str), optional=True, rules=[MaxLen(3)]),
+            word: str = Json(str, optional=True, rules=[MinLen(1)]),
             mode: str = Json(str, default="fast", rules=[In(["fast", "slow"])]),
             token: str = Header("X-Api-Token"),
             page: int = Query(int, default=1),
         ) -> dict[str, Any]:
-            return {"count": count, "tags": tags, "mode": mode, "token": token, "page": page}
+            return {"count": count, "tags": tags, "mode": mode, "token": token, "page": page, "word": word}
 
     def post(self, body: Any, **headers: str) -> Any:
         return self.client.post("/echo", json=body, headers={"X-Api-Token": "t", **headers})
@@ -34,7 +35,9 @@ class ValidationWrapperTest(ApiTestCase):
     def test_valid_input_reaches_view_with_defaults(self) -> None:
         response = self.post({"count": 3})
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.get_json(), {"count": 3, "tags": None, "mode": "fast", "token": "t", "page": 1})
+        self.assertEqual(
+            response.get_json(), {"count": 3, "tags": None, "mode": "fast", "token": "t", "page": 1, "word": None}
+        )
 
     def test_header_names_are_case_insensitive(self) -> None:
         for name in ("x-api-token", "X-API-TOKEN", "x-Api-token"):
@@ -102,9 +105,30 @@ class ValidationWrapperTest(ApiTestCase):
 
     def test_bound_messages_name_the_allowed_bound(self) -> None:
         error = self.assertError(self.post({"count": -1}), 400, "validation_error")
-        self.assertIn("must be at least 0", error["fields"]["count"])
+        self.assertEqual(error["fields"]["count"], "Must be at least 0.")
         error = self.assertError(self.post({"count": 11}), 400, "validation_error")
-        self.assertIn("must be at most 10", error["fields"]["count"])
+        self.assertEqual(error["fields"]["count"], "Must be at most 10.")
+
+    def test_messages_say_what_is_expected_in_words(self) -> None:
+        # An outside review found Python internals in these ("is not ["<class 'str'>"]").
+        cases = {
+            "count is text": ({"count": "3"}, "count", "Must be an integer."),
+            "count is missing": ({"mode": "fast"}, "count", "Required in the JSON body; not given."),
+            "count is null": ({"count": None}, "count", "Must not be null."),
+            "tags hold a number": ({"count": 1, "tags": ["a", 1]}, "tags", "Must be an array of strings."),
+            "mode outside the list": ({"count": 1, "mode": "warp"}, "mode", "Must be one of: 'fast', 'slow'."),
+            "too many tags": ({"count": 1, "tags": ["a"] * 4}, "tags", "Must have at most 3 items."),
+            "a blank word": ({"count": 1, "word": ""}, "word", "Must have at least 1 character."),
+        }
+        for case, (body, field, message) in cases.items():
+            with self.subTest(case):
+                self.assertEqual(self.assertError(self.post(body), 400)["fields"][field], message)
+        query = self.assertError(
+            self.client.post("/echo?page=two", json={"count": 1}, headers={"X-Api-Token": "t"}), 400
+        )
+        self.assertEqual(query["fields"]["page"], "Must be an integer.")
+        header = self.assertError(self.client.post("/echo", json={"count": 1}), 400)
+        self.assertEqual(header["fields"]["token"], "Required as the header X-Api-Token; not given.")
 
     def test_json_content_type_with_charset_is_accepted(self) -> None:
         response = self.client.post(
