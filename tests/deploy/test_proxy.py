@@ -224,16 +224,25 @@ class NoInstanceTest(unittest.TestCase):
         instances = [f"127.0.0.1:{free_port()}"]
         hard_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         config.write_text(nginx.render(listen=listen, instances=instances, run_dir=run_dir, max_open_files=hard_limit))
-        process = subprocess.Popen([binary, "-p", str(run_dir), "-e", "stderr", "-c", str(config)])
+        log = run_dir / "access.log"
+        with open(log, "wb") as stdout:
+            process = subprocess.Popen([binary, "-p", str(run_dir), "-e", "stderr", "-c", str(config)], stdout=stdout)
         self.addCleanup(process.wait, 10)
         self.addCleanup(process.terminate)
         deadline = time.monotonic() + 10
         while True:
             try:
-                answer = request(listen, "POST", "/api/v1/posts", body={"title": "t"})
+                answer = request(listen, "POST", "/api/v1/posts?draft=1", body={"title": "t"})
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
         ProxyTestCase.assertEnvelope(self, answer, 502, "bad_gateway")  # type: ignore[arg-type]
+        # nginx's own line names what the client sent, not its error page (/_error/502, GET), and no query.
+        process.terminate()
+        process.wait(10)
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        self.assertIn(
+            ("POST", "/api/v1/posts", 502), [(line["method"], line["path"], line["status"]) for line in lines]
+        )
