@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import random
@@ -9,6 +10,7 @@ import shutil
 import signal
 import tempfile
 import threading
+from http import HTTPStatus
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -118,6 +120,8 @@ def write_json_error(sock: Any, status: int, reason: str, message: str) -> None:
     from app.http.middleware import API_CSP
 
     request_id = f"{random.getrandbits(128):032x}"
+    with contextlib.suppress(ValueError):  # gunicorn can pair a status with another's reason (501 Bad Request)
+        reason = HTTPStatus(status).phrase
     error = {"status": status, "code": default_code(status), "message": f"{reason}.", "request_id": request_id}
     body = orjson.dumps({"error": error})
     head = (

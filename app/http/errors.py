@@ -53,6 +53,7 @@ ERRORS: tuple[ErrorKind, ...] = (
     ErrorKind(413, "payload_too_large", "Request body too large."),
     ErrorKind(414, "uri_too_long", "The URL is too long."),
     ErrorKind(415, "unsupported_media_type", "The body is not JSON."),
+    ErrorKind(417, "expectation_failed", "The server cannot meet the request's Expect header."),
     ErrorKind(422, "unprocessable", "Well-formed, but cannot be processed.", Unprocessable),
     ErrorKind(429, "too_many_requests", "Too many requests; see Retry-After."),
     ErrorKind(431, "request_header_fields_too_large", "The request headers are too large."),

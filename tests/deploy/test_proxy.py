@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -164,6 +165,12 @@ class ProxyErrorTest(ProxyTestCase):
         self.assertEnvelope(raw_request(instance, b"GARBAGE\r\n\r\n"), 400, "bad_request")
         answer = raw_request(instance, f"GET /health HTTP/1.1\r\n{HOST}X-A: a\x01b\r\n\r\n".encode())
         self.assertEnvelope(answer, 400, "bad_request")
+        # Found by the outside suite: a 417 with the generic code "error", a 501 named "Bad Request".
+        expect = raw_request(instance, f"POST /health HTTP/1.1\r\n{HOST}Expect: 200-ok\r\n\r\n".encode())
+        self.assertEnvelope(expect, 417, "expectation_failed")
+        coding = f"POST /health HTTP/1.1\r\n{HOST}Transfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n"
+        status, _, body = raw_request(instance, coding.encode())
+        self.assertEqual(body["error"]["message"], f"{HTTPStatus(status).phrase}.")
 
     def test_a_client_request_id_is_replaced_by_the_proxy_id(self) -> None:
         client_id = {"X-Request-ID": "trace-42"}
