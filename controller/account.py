@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from controller.account_rules import check_password_policy, normalize_email, verify_password
+from controller.account_rules import check_password_policy, is_active, normalize_email, verify_password
 from controller.account_token import INVALID_TOKEN, consume_token, revoke_tokens
 from controller.auth import AuthSettings, Identity, revoke_user_tokens
 from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -120,10 +120,10 @@ def confirm_email_change(db: Database, *, token: str) -> None:
 
 
 def _owner(db: Database, record: Document, *, same_email: bool = True) -> Document:
-    """Return the account a token was issued for; raise InvalidInput if it is gone or changed address."""
+    """Return the account a token was issued for; raise InvalidInput if it is gone, disabled or changed address."""
     user = User(db).get(record["user_id"])
     # A token bound to a token version dies with it: the password changed since it was issued.
     moved_on = "token_version" in record and record["token_version"] != user.get("token_version", 0) if user else True
-    if user is None or moved_on or (same_email and user["email"] != record["email"]):
+    if not is_active(user) or moved_on or (same_email and user["email"] != record["email"]):
         raise InvalidInput("The token is invalid, expired or already used.", code=INVALID_TOKEN)
     return user

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from bson import ObjectId
 from pymongo.database import Database
 
+from controller.account_rules import is_active
 from controller.account_token import issue_token
 from model.mongodb import SentMail, User, utcnow
 
@@ -61,9 +62,9 @@ def _hours(ttl: timedelta) -> int:
 
 
 def send_password_reset(db: Database, mailer: Mailer, settings: MailSettings, *, key: str, email: str) -> bool:
-    """Mail a password-reset link to the account with this address; tell whether there was one."""
+    """Mail a password-reset link to the active account with this address; tell whether there was one."""
     user = User(db).find_by_email(email)
-    if user is None or SentMail(db).was_sent(key):
+    if not is_active(user) or SentMail(db).was_sent(key):  # a disabled account gets no way back in by mail
         return False
     token = issue_token(
         db, purpose="password_reset", user_id=user["_id"], email=email, ttl=PASSWORD_RESET_TTL,

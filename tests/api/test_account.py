@@ -192,6 +192,20 @@ class ResetTokenAfterPasswordChangeTest(ApiTestCase):
         ok = self.client.post("/api/v1/auth/password-reset/confirm", json={**confirm, "token": fresh})
         self.assertEqual(ok.status_code, 204)
 
+    def test_a_disabled_account_gets_no_reset_mail_and_its_tokens_stop_working(self) -> None:
+        # An outside finding: a disabled account was mailed reset links and could set a password with them.
+        user = self.make_user()
+        token = self.mailed_reset_token(user["email"], "job-4")  # mailed while the account was active
+        User(self.db).set_fields(user["_id"], disabled=True)
+        mailer = RecordingMailer()
+        settings = MailSettings("App", "https://front.example", timedelta(hours=1), timedelta(hours=1))
+        self.assertFalse(send_password_reset(self.db, mailer, settings, key="job-5", email=user["email"]))
+        self.assertEqual(mailer.sent, [])
+        confirm = {"token": token, "password": "attacker password 1"}
+        response = self.client.post("/api/v1/auth/password-reset/confirm", json=confirm)
+        self.assertError(response, 400, "invalid_or_expired_token")
+        self.assertEqual(User(self.db).get(user["_id"])["password_hash"], user["password_hash"])
+
 
 class RequireVerifiedEmailTest(ApiTestCase):
     config_overrides = {"REQUIRE_VERIFIED_EMAIL": True}
