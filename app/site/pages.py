@@ -106,7 +106,9 @@ def get_readme() -> str:
 @documented(hidden=True)
 def get_doc_page(name: str) -> str:
     """Show one of the docs/ pages the README links to."""
-    _, html = render(f"docs/{name}") if PAGE_NAME.fullmatch(name) else ([], "")
+    # Only names of existing pages reach the cached renderer, so clients cannot grow its cache.
+    exists = PAGE_NAME.fullmatch(name) is not None and (DOCS / name).is_file()
+    _, html = render(f"docs/{name}") if exists else ([], "")
     if not html:
         raise ApiError(404, "No such documentation page.")
     return render_template("readme.html", name=current_app.config["APP_NAME"], title=name, content=html)

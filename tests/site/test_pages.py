@@ -72,9 +72,11 @@ class LandingPageTest(ApiTestCase):
         self.assertIn('href="/readme/deployment.md"', security)  # a sibling page
 
     def test_other_page_names_are_json_404s(self) -> None:
+        before = pages.render.cache_info().currsize
         for path in ("/readme/nope.md", "/readme/README.md", "/readme/api", "/readme/..%2Fconfig.py", "/readme/.md"):
             with self.subTest(path=path):
                 self.assertError(self.client.get(path), 404)
+        self.assertEqual(pages.render.cache_info().currsize, before)  # unknown names are not cached
 
     def test_page_url_maps_repository_files_to_pages(self) -> None:
         self.assertEqual(pages.page_url("README.md"), "/readme")
