@@ -199,6 +199,11 @@ class EnvExampleTest(ApiTestCase):
         self.assertEqual(values["SECRET_KEY"], "")  # the case that used to answer login with a 500
         # Set but empty, prometheus_client writes its sample files into the current directory.
         self.assertNotIn("PROMETHEUS_MULTIPROC_DIR", values)
+        # Nor the settings whose default differs in development, which a copied .env would override.
+        development_only = {
+            name for name in vars(DevelopmentConfig) if name.isupper() and hasattr(ProductionConfig, name)
+        }
+        self.assertEqual(development_only & values.keys() - {"ENV_NAME", "DEBUG"}, set())
         with mock.patch.dict(os.environ, values, clear=True), contextlib.redirect_stdout(io.StringIO()):
             app = create_app(values["FLASK_CONFIG"], {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name})
         upgrade(self.db)  # what `make run` does first (the app would do it itself on first use, printing it)

@@ -24,7 +24,11 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 # The controller trims and lower-cases the address before it checks it, so surrounding spaces are fine.
 EMAIL = Json(
     str,
-    rules=[MinLen(3), MaxLen(EMAIL_MAX_LENGTH), Regex(r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$")],
+    rules=[
+        MinLen(3),
+        MaxLen(EMAIL_MAX_LENGTH),
+        Regex(r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$", meaning="must be an e-mail address"),
+    ],
     example=EXAMPLE_EMAIL,
 )
 # The shape of a refresh token (not a valid one: paste the refresh_token that /auth/login answered).

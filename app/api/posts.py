@@ -20,12 +20,13 @@ from controller.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
 
-NOT_BLANK = Regex(r"\S")
+NOT_BLANK = Regex(r"\S", meaning="must not be blank")
 TITLE_RULES = [MinLen(1), MaxLen(post.TITLE_MAX_LENGTH), NOT_BLANK]
 BODY_RULES = [MinLen(1), MaxLen(post.BODY_MAX_LENGTH), NOT_BLANK]
 # The controller trims and lower-cases each tag and then checks it.
 TAG_PATTERN = rf"^\s*[A-Za-z0-9][A-Za-z0-9_-]{{0,{post.TAG_MAX_LENGTH - 1}}}\s*$"
-TAGS_RULES = [MaxLen(post.MAX_TAGS), EachMatches(TAG_PATTERN)]
+TAG_TEXT = f"1-{post.TAG_MAX_LENGTH} letters, digits, _ or -, starting with a letter or digit"
+TAGS_RULES = [MaxLen(post.MAX_TAGS), EachMatches(TAG_PATTERN, meaning=f"every tag must be {TAG_TEXT}")]
 # Realistic values for the OpenAPI document, so that Swagger UI's "Try it out" works as filled in.
 EXAMPLE_TITLE = "Keyset pagination with MongoDB"
 EXAMPLE_BODY = "Page by (published_at, _id) instead of skip: each page is one index seek, whatever its depth."
@@ -103,12 +104,24 @@ def delete_post(post_id: ObjectId = Route()) -> Response:
 @validate
 def list_posts(
     tag: str | None = Query(
-        str, optional=True, rules=[MaxLen(post.TAG_MAX_LENGTH), Regex(TAG_PATTERN)], example="flask"
+        str,
+        optional=True,
+        rules=[MaxLen(post.TAG_MAX_LENGTH), Regex(TAG_PATTERN, meaning=f"must be {TAG_TEXT}")],
+        example="flask",
     ),
-    author: str | None = Query(str, optional=True, rules=[Regex("^[0-9a-fA-F]{24}$")], example=EXAMPLE_AUTHOR),
+    author: str | None = Query(
+        str,
+        optional=True,
+        rules=[Regex("^[0-9a-fA-F]{24}$", meaning="must be a user id (24 hexadecimal digits)")],
+        example=EXAMPLE_AUTHOR,
+    ),
     sort: str = Query(str, default="newest", rules=[In(list(post.SORTS))]),
     limit: int = Query(int, default=DEFAULT_PAGE_SIZE, rules=[Min(1), Max(MAX_PAGE_SIZE)]),
-    cursor: str | None = Query(str, optional=True, rules=[MaxLen(200), Regex("^[A-Za-z0-9_-]+$")]),
+    cursor: str | None = Query(
+        str,
+        optional=True,
+        rules=[MaxLen(200), Regex("^[A-Za-z0-9_-]+$", meaning="must be a next_cursor value from a listing")],
+    ),
 ) -> dict[str, Any]:
     """List published posts, newest or oldest first, filtered by tag or author, one page at a time.
 

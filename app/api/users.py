@@ -18,7 +18,7 @@ from controller.account_rules import NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSW
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
-NOT_BLANK = Regex(r"\S")
+NOT_BLANK = Regex(r"\S", meaning="must not be blank")
 NAME_RULES = [MinLen(1), MaxLen(NAME_MAX_LENGTH), NOT_BLANK]
 PASSWORD_RULES = [MinLen(PASSWORD_MIN_LENGTH), MaxLen(PASSWORD_MAX_LENGTH), NOT_BLANK]
 # Realistic values for the OpenAPI document: signing up, then logging in, with them works as filled in.

@@ -71,6 +71,8 @@ BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 # An error lists at most this many fields, and counts the rest: a body of 80,000 unknown fields must
 # not be answered with an error listing each of them (amplification).
 MAX_REPORTED_FIELDS = 20
+# ... and names at most this many characters of each: a client's 1 MB field name is not echoed back.
+MAX_FIELD_NAME = 100
 
 
 class ApiError(HTTPException):
@@ -92,6 +94,11 @@ class ApiError(HTTPException):
         self.headers = dict(headers or {})
 
 
+def _shortened(name: str) -> str:
+    """Return a field name fit to echo back: cut to MAX_FIELD_NAME characters, marked when it was."""
+    return name if len(name) <= MAX_FIELD_NAME else f"{name[:MAX_FIELD_NAME]}... ({len(name)} characters)"
+
+
 def error_response(
     status: int,
     message: str,
@@ -109,7 +116,7 @@ def error_response(
     }
     if fields:
         reported = dict(islice(fields.items(), MAX_REPORTED_FIELDS))
-        error["fields"] = reported
+        error["fields"] = {_shortened(name): problem for name, problem in reported.items()}
         if len(fields) > len(reported):
             error["fields_omitted"] = len(fields) - len(reported)
     response = cast(Response, current_app.json.response(error=error))

@@ -182,12 +182,13 @@ class Regex(ValidationRule):  # type: ignore[misc]
 
     types = str
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, *, meaning: str | None = None) -> None:
         self.pattern = self._param_validate(pattern, str)
         self._compiled = re.compile(pattern)
+        self.meaning = meaning  # what the pattern asks for, in words ("must not be blank")
 
     def invalid_str(self) -> str:
-        return f"must match the pattern {self.pattern}."
+        return f"{self.meaning}." if self.meaning else f"must match the pattern {self.pattern}."
 
     def is_valid(self, data: str) -> bool:
         return bool(self._compiled.search(data))
@@ -216,11 +217,12 @@ class EachMatches(ValidationRule):  # type: ignore[misc]
 
     types = list
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, *, meaning: str | None = None) -> None:
         self.pattern = re.compile(pattern)
+        self.meaning = meaning  # what every item must be, in words
 
     def invalid_str(self) -> str:
-        return f"every item must match the pattern {self.pattern.pattern}."
+        return f"{self.meaning}." if self.meaning else f"every item must match the pattern {self.pattern.pattern}."
 
     def is_valid(self, data: list[Any]) -> bool:
         return all(isinstance(item, str) and self.pattern.search(item) for item in data)

@@ -62,7 +62,7 @@ def _files(name: str) -> list[Any] | None:
 
 def _query_problems(declared: frozenset[str]) -> dict[str, str]:
     """Return the query parameters the view does not declare, and the declared ones given more than once."""
-    problems = {key: "Unknown query parameter." for key in request.args.keys() - declared}
+    problems = {key: "Unknown query parameter." for key in request.args if key not in declared}  # in URL order
     for key in declared:
         if len(request.args.getlist(key)) > 1:
             problems[key] = "Given more than once."
@@ -101,7 +101,7 @@ def validate(view: View) -> View:
             else:
                 values[field.name] = value
         if body:
-            for unknown in body.keys() - json_fields:
+            for unknown in (name for name in body if name not in json_fields):  # in the body's order
                 errors[unknown] = "Unknown field."
         if request.environ.get("QUERY_STRING"):
             errors |= _query_problems(query_keys)

@@ -20,7 +20,7 @@ bp = Blueprint("pages", __name__)
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
-PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.md")  # docs/<name>.md, shown at /readme/<name>.md
+PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\.md")  # docs/<name>.md, shown at /readme/<name>.md
 
 
 def slug(heading: str) -> str:

@@ -98,6 +98,17 @@ class ValidationWrapperTest(ApiTestCase):
         self.assertEqual(len(error["fields"]), 20)
         self.assertEqual(error["fields_omitted"], 4980)
         self.assertLess(len(response.data), 4096)
+        self.assertEqual(list(error["fields"])[:3], ["field0", "field1", "field2"])  # in the body's order
+
+    def test_huge_field_names_are_not_echoed_back_whole(self) -> None:
+        name = "x" * 1_000_000
+        response = self.post({"count": 1, name: 0})
+        error = self.assertError(response, 400, "validation_error")
+        self.assertEqual(list(error["fields"]), [f"{'x' * 100}... (1000000 characters)"])
+        self.assertLess(len(response.data), 1024)
+        query = self.client.post(f"/echo?{'q' * 60_000}=1", json={"count": 1}, headers={"X-Api-Token": "t"})
+        self.assertError(query, 400, "validation_error")
+        self.assertLess(len(query.data), 1024)
 
     def test_few_failing_fields_report_no_omitted_count(self) -> None:
         error = self.assertError(self.post({"count": 1, "owner": "me"}), 400, "validation_error")

@@ -70,10 +70,19 @@ class LandingPageTest(ApiTestCase):
         self.assertIn('href="/readme"', api)  # its ../README.md links
         security = self.client.get("/readme/security.md").get_data(as_text=True)
         self.assertIn('href="/readme/deployment.md"', security)  # a sibling page
+        self.assertIn('href="/readme"', security)  # every page links back, its text or not
 
     def test_other_page_names_are_json_404s(self) -> None:
         before = pages.render.cache_info().currsize
-        for path in ("/readme/nope.md", "/readme/README.md", "/readme/api", "/readme/..%2Fconfig.py", "/readme/.md"):
+        long_name = "/readme/" + "a" * 253 + ".md"  # over the file system's name limit: was a 500
+        for path in (
+            "/readme/nope.md",
+            "/readme/README.md",
+            "/readme/api",
+            "/readme/..%2Fconfig.py",
+            "/readme/.md",
+            long_name,
+        ):
             with self.subTest(path=path):
                 self.assertError(self.client.get(path), 404)
         self.assertEqual(pages.render.cache_info().currsize, before)  # unknown names are not cached
