@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
-import random
 import shutil
 import signal
 import tempfile
 import threading
-from http import HTTPStatus
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -113,23 +110,11 @@ def write_json_error(sock: Any, status: int, reason: str, message: str) -> None:
     """Answer a request gunicorn itself rejects (bad request line, bad header...) with the app's JSON envelope
     and headers, instead of gunicorn's HTML page. Behind nginx this is rare: nginx rejects most of it first.
     """
-    import orjson
     from gunicorn import util
 
-    from app.http.errors import default_code
-    from app.http.middleware import API_CSP
+    from app.http.server_errors import raw_error
 
-    request_id = f"{random.getrandbits(128):032x}"
-    with contextlib.suppress(ValueError):  # gunicorn can pair a status with another's reason (501 Bad Request)
-        reason = HTTPStatus(status).phrase
-    error = {"status": status, "code": default_code(status), "message": f"{reason}.", "request_id": request_id}
-    body = orjson.dumps({"error": error})
-    head = (
-        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nX-Request-ID: {request_id}\r\nX-Content-Type-Options: nosniff\r\n"
-        f"Referrer-Policy: no-referrer\r\nContent-Security-Policy: {API_CSP}\r\nCache-Control: no-store\r\n\r\n"
-    )
-    util.write_nonblock(sock, head.encode("latin-1") + body)
+    util.write_nonblock(sock, raw_error(status, reason))
 
 
 def when_ready(server: Any) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import click
 from flask import Flask
 from pymongo.errors import PyMongoError
 
 from app.cli import accounts, database, develop, worker
+from app.http.server_errors import raw_error
 from app.services.database import SchemaOutdated, get_db
 
 
@@ -36,6 +38,7 @@ def init_app(app: Flask) -> None:
         prepare_database(app)
         if app.config["LOG_REQUESTS"]:
             keep_one_line_per_request()
+        answer_server_errors_in_json()
 
 
 def _command_name() -> str | None:
@@ -59,6 +62,20 @@ def keep_one_line_per_request() -> None:
     logger = logging.getLogger("werkzeug")
     if not any(isinstance(existing, _WerkzeugRequestLines) for existing in logger.filters):
         logger.addFilter(_WerkzeugRequestLines())
+
+
+def answer_server_errors_in_json() -> None:
+    """Answer the development server's own errors (a URL over 64 KB, a bad HTTP version) in the envelope."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    WSGIRequestHandler.send_error = _send_json_error  # type: ignore[method-assign,assignment]
+
+
+def _send_json_error(handler: Any, code: int, message: str | None = None, explain: str | None = None) -> None:
+    """BaseHTTPRequestHandler.send_error, with the app's JSON envelope instead of an HTML page."""
+    handler.log_error("code %d, message %s", code, message)
+    handler.close_connection = True
+    handler.wfile.write(raw_error(code))
 
 
 def prepare_database(app: Flask) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import socket
 import urllib.request
 
+import orjson
 from limits import parse
 
 from app import create_app
-from app.cli import _WerkzeugRequestLines, keep_one_line_per_request
+from app.cli import _WerkzeugRequestLines, answer_server_errors_in_json, keep_one_line_per_request
 from config import DevelopmentConfig, ProductionConfig
 from tests.base import DatabaseTestCase, mongo_uri
 from tests.utils.live_server import live_server
@@ -42,3 +44,22 @@ class DevelopmentServerTest(DatabaseTestCase):
         development = parse(DevelopmentConfig.load({})["RATELIMIT_AUTH"])
         self.assertGreaterEqual(development.amount * 60 / development.get_expiry(), 300)
         self.assertEqual(ProductionConfig.load({})["RATELIMIT_AUTH"], "10/minute")
+
+    def test_the_development_servers_own_errors_are_json(self) -> None:
+        # An outside finding: a URL over 64 KB got Werkzeug's HTML 414 page under `flask run`.
+        from werkzeug.serving import WSGIRequestHandler
+
+        self.addCleanup(setattr, WSGIRequestHandler, "send_error", WSGIRequestHandler.send_error)
+        answer_server_errors_in_json()
+        app = create_app("development", {"MONGODB_URI": mongo_uri(), "MONGODB_DB": self.db.name})
+        with live_server(app) as base:
+            host, port = base.removeprefix("http://").split(":")
+            with socket.create_connection((host, int(port)), timeout=10) as sock:
+                sock.sendall(f"GET /health?{'q' * 70_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 414 "), head)
+        self.assertIn(b"Content-Type: application/json", head)
+        self.assertEqual(orjson.loads(body)["error"]["code"], "uri_too_long")
