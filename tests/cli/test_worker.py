@@ -7,7 +7,6 @@ import io
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from app import create_app
 from app.http.routing import ApiFlask
 from dev import embedded_mongo
 from tests.base import uses_subprocesses
-from tests.utils.servers import kill_servers_under
+from tests.utils.servers import kill_servers_under, stop_group
 from tests.utils.smtp import MailCatcher
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,21 +60,12 @@ class DevelopmentWorkerTest(unittest.TestCase):
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        self.addCleanup(self.stop_worker)
+        self.addCleanup(stop_group, self.worker)
         found = mock.patch.object(ApiFlask, "auto_find_instance_path", return_value=str(self.instance))
         with found, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             self.app = create_app("development", settings)
         self.addCleanup(self.app.extensions["jobs"].close)
         self.client = self.app.test_client()
-
-    def stop_worker(self) -> None:
-        if self.worker.poll() is None:
-            os.killpg(self.worker.pid, signal.SIGTERM)
-            try:
-                self.worker.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.worker.pid, signal.SIGKILL)
-                self.worker.wait(10)
 
     def sign_up(self) -> str:
         """Sign up a fresh address (which queues its verification mail); return the address."""

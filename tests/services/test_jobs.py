@@ -21,6 +21,7 @@ from model.mongodb import JobStat, init_db
 from tests.base import ApiTestCase, mongo_client, mongo_uri, uses_subprocesses
 from tests.utils.factories import PASSWORD, random_email
 from tests.utils.openapi import ConformingClient
+from tests.utils.servers import stop_group
 from tests.utils.smtp import MailCatcher, text_part, token_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,17 +73,7 @@ class WorkerTestCase(ApiTestCase):
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        cls.addClassCleanup(cls.stop_worker, cls.worker)
-
-    @staticmethod
-    def stop_worker(worker: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-        if worker.poll() is None:
-            os.killpg(worker.pid, sig)
-            try:
-                worker.wait(10)
-            except subprocess.TimeoutExpired:  # a warm shutdown that hangs must not hang the suite
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(10)
+        cls.addClassCleanup(stop_group, cls.worker)
 
     def setUp(self) -> None:
         self.db = mongo_client()[self.db_name]
@@ -187,7 +178,7 @@ class WorkerKilledTest(WorkerTestCase):
         while not self.db.celery_messages.find_one({"invisible_until": {"$ne": None}}):
             self.assertLess(time.monotonic(), deadline, "the worker never claimed a job")
             time.sleep(0.02)
-        self.stop_worker(self.worker, signal.SIGKILL)
+        stop_group(self.worker, signal.SIGKILL)
         self.smtp.delay = 0
         self.start_worker()
         for user in users:

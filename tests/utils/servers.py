@@ -1,10 +1,11 @@
-"""Stop the embedded servers a test started under a scratch directory, whatever state it left them in."""
+"""Stop what a test started: a process group it launched, the embedded servers under a scratch directory."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 
@@ -25,3 +26,17 @@ def kill_servers_under(directory: Path) -> list[int]:
                 os.kill(int(proc.name), signal.SIGKILL)
                 killed.append(int(proc.name))
     return killed
+
+
+def stop_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Send `sig` to the process group `process` leads (start_new_session=True) and wait for it.
+
+    A warm shutdown that hangs must not hang the suite: after 10 s the group is killed.
+    """
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
