@@ -82,15 +82,16 @@ def create_post(
         "owner_id": identity.user_id,
         "published_at": utcnow() if status == "published" else None,
     }
-    if post_id is None:
-        return post_public(_kept_while_owner_exists(db, Post(db).insert(fields)))
     try:
-        return post_public(_kept_while_owner_exists(db, Post(db).insert({"_id": post_id, **fields})))
+        created = Post(db).insert(fields if post_id is None else {"_id": post_id, **fields})
     except DuplicateKeyError:
+        if post_id is None:
+            raise
         existing = Post(db).get(post_id)
         if existing is None or existing["owner_id"] != identity.user_id:
             raise Conflict("This post id is taken.", code="id_taken") from None
         return post_public(existing)
+    return post_public(_kept_while_owner_exists(db, created))
 
 
 def _kept_while_owner_exists(db: Database, post: Document) -> Document:
