@@ -28,6 +28,9 @@ workers = _int("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1)
 # Threads (gthread): /health and requests that need no database never queue behind requests waiting on
 # MongoDB; sync workers could not keep /health under 1 s in a database outage (docs/resilience.md).
 threads = _int("GUNICORN_THREADS", 8)  # 1 switches back to the sync worker
+# gthread, with kept-alive connections served in their thread and one quick request in Python at a time:
+# about a third less CPU per small request under load (deploy/gunicorn_worker.py, docs/performance.md).
+worker_class = "deploy.gunicorn_worker.ServingWorker" if threads > 1 else "sync"
 timeout = _int("GUNICORN_TIMEOUT", 30)  # a worker silent this long is killed and replaced
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)  # SIGTERM: finish in-flight requests first
 keepalive = _int("GUNICORN_KEEPALIVE", 5)

@@ -1,0 +1,79 @@
+"""gunicorn's threaded worker (gthread) with two changes for small requests: `worker_class` in gunicorn.conf.py.
+
+gthread hands every request of a kept-alive connection from its main thread's poller to a pool thread, and
+lets every pool thread run Python at once. Under load both cost more than the request itself: each hand-off
+is two thread switches, and threads that all hold ready requests take the GIL from one another at every
+socket call, each time a futex wake and a context switch. Measured on a trivial WSGI app, 8 keep-alive
+connections: 224 us of CPU per request with 8 threads, 120 with 1 (docs/performance.md). Threads stay,
+because a request waiting on MongoDB must not hold up `/health` or the requests that need no database
+(docs/resilience.md); what changes is when they run:
+
+- **Keep-alive in the thread.** After a response the thread waits up to `LINGER_S` for the client's next
+  request on the same connection and serves it itself. A connection idle for longer goes back to the poller,
+  as in gthread, so idle clients never hold a thread.
+- **One request runs Python at a time, while it is quick.** A thread takes the worker's baton before it
+  serves a request and gives it back after. A thread that cannot have it within `BATON_WAIT_S` serves its
+  request anyway: a request that waits on MongoDB, or a slow client, holds everyone else up by at most
+  that, and concurrency is what gthread gives. So the threads queue once per request, on the baton, instead
+  of at every socket call, on the GIL.
+
+Parsing, limits, error answers, HTTP/2, graceful shutdown and the poller are gthread's own, unchanged. With
+HTTP/2 enabled (`http_protocols`) the worker is plain gthread: one HTTP/2 connection lives in one thread.
+"""
+
+from __future__ import annotations
+
+import select
+import threading
+from typing import Any
+
+from gunicorn.workers import gthread
+
+# Under load a kept-alive client's next request follows its response within a round trip (well under 1 ms
+# on a LAN); an idle connection costs its thread this long before it goes back to the poller.
+LINGER_S = 0.005
+# Longer than a quick request's Python work (0.05-0.3 ms), shorter than anyone would notice as latency.
+BATON_WAIT_S = 0.002
+
+
+class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
+    """gthread with keep-alive served in the thread and the baton (module docstring)."""
+
+    def init_process(self) -> None:
+        """Create the baton, then start as gthread does (this call does not return until the worker stops)."""
+        self.baton = threading.Lock()
+        self.tuned = "h2" not in self.cfg.http_protocols
+        super().init_process()
+
+    def handle(self, conn: Any) -> Any:
+        """Serve the requests of one connection while they keep coming; runs in a pool thread."""
+        if not self.tuned:
+            return super().handle(conn)
+        # A new connection: wait for its first bytes without the baton, as gthread waits (then defers).
+        fresh = not conn.initialized and not conn.data_ready
+        if fresh and not conn.wait_for_data(gthread.DEFAULT_WORKER_DATA_TIMEOUT):
+            return gthread._DEFER
+        while True:
+            keep = self._serve_one(conn)
+            if keep is not True or not self.alive:
+                return keep  # closed, or kept alive: gthread's finish_request takes it from here
+            if not conn.parser.unreader.buf.getvalue() and not _readable(conn.sock, LINGER_S):
+                return True  # idle: back to the poller
+
+    def _serve_one(self, conn: Any) -> Any:
+        holds = self.baton.acquire(timeout=BATON_WAIT_S)
+        try:
+            return super().handle(conn)
+        finally:
+            if holds:
+                self.baton.release()
+
+
+def _readable(sock: Any, timeout: float) -> bool:
+    """Whether the socket has bytes (or end of stream) to read within `timeout` seconds."""
+    poller = select.poll()  # not select.select: it fails on descriptors above 1023
+    try:
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+    except (OSError, ValueError):  # closed meanwhile
+        return False

@@ -1,0 +1,120 @@
+"""deploy/gunicorn_worker.py under `gunicorn` with the project's gunicorn.conf.py: kept-alive connections,
+pipelining, the baton's bound on waiting, and shutdown with a connection open."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+from pathlib import Path
+
+from deploy.gunicorn_worker import BATON_WAIT_S, LINGER_S
+from tests.base import uses_subprocesses
+from tests.deploy.harness import free_port
+from tests.utils.servers import stop_group
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@uses_subprocesses
+class ServingWorkerTest(unittest.TestCase):
+    """One gunicorn worker with 2 threads serving tests/deploy/worker_app.py."""
+
+    def setUp(self) -> None:
+        self.port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")},
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": "1",
+            "GUNICORN_THREADS": "2",
+            "GUNICORN_DRAIN_S": "0",
+        }
+        self.server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "tests.deploy.worker_app:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.addCleanup(self.server.stdout.close)  # type: ignore[union-attr]
+        self.addCleanup(stop_group, self.server)
+        self.output = b""
+        deadline = time.monotonic() + 30
+        while b"Booting worker" not in self.output:
+            self.assertLess(time.monotonic(), deadline, self.output)
+            self.output += self.server.stdout.readline()  # type: ignore[union-attr]
+        self.wait_for_port()
+
+    def wait_for_port(self) -> None:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                self.assertLess(time.monotonic(), deadline, "gunicorn is not listening")
+                time.sleep(0.02)
+
+    def get(self, connection: http.client.HTTPConnection, query: str) -> str:
+        connection.request("GET", f"/?{query}")
+        response = connection.getresponse()
+        self.assertEqual(response.status, 200)
+        return response.read().decode()
+
+    def test_production_config_uses_the_serving_worker(self) -> None:
+        self.assertIn(b"Using worker: deploy.gunicorn_worker.ServingWorker", self.output)
+
+    def test_kept_alive_connection_serves_every_request_in_order(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        self.addCleanup(connection.close)
+        self.assertEqual(self.get(connection, "n=0"), "n=0")
+        sock = connection.sock
+        for n in range(1, 300):
+            if n % 100 == 0:
+                time.sleep(LINGER_S * 10)  # idle past the linger: the poller keeps the connection, then serves it
+            self.assertEqual(self.get(connection, f"n={n}"), f"n={n}")
+        self.assertIs(connection.sock, sock, "the connection was closed and reopened")
+
+    def test_pipelined_requests_are_all_answered_in_order(self) -> None:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+            sock.sendall(b"".join(b"GET /?p=%d HTTP/1.1\r\nHost: x\r\n\r\n" % n for n in range(5)))
+            received = b""
+            while received.count(b"HTTP/1.1 200") < 5 or not received.endswith(b"p=4"):
+                chunk = sock.recv(65536)
+                self.assertTrue(chunk, received)
+                received += chunk
+        bodies = [part.rsplit(b"\r\n\r\n", 1)[1][:3] for part in received.split(b"HTTP/1.1 200")[1:]]
+        self.assertEqual(bodies, [b"p=%d" % n for n in range(5)])
+
+    def test_a_waiting_request_holds_others_up_by_the_baton_wait_at_most(self) -> None:
+        slow = threading.Thread(target=lambda: self.get(http.client.HTTPConnection("127.0.0.1", self.port), "sleep=2"))
+        slow.start()
+        self.addCleanup(slow.join)
+        time.sleep(0.3)  # the slow request is in the app now, holding the baton
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        self.addCleanup(connection.close)
+        started = time.monotonic()
+        self.assertEqual(self.get(connection, "fast=1"), "fast=1")
+        self.assertLess(time.monotonic() - started, 1.0, f"waited for the slow request (baton wait {BATON_WAIT_S} s)")
+        self.assertTrue(slow.is_alive(), "the slow request was not in flight")
+
+    def test_stops_promptly_with_a_kept_alive_connection_open(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        self.addCleanup(connection.close)
+        self.assertEqual(self.get(connection, "n=1"), "n=1")
+        started = time.monotonic()
+        os.killpg(self.server.pid, signal.SIGTERM)
+        self.server.wait(15)
+        self.assertLess(time.monotonic() - started, 5, "SIGTERM waited for the idle kept-alive connection")
+        self.assertEqual(self.server.returncode, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
