@@ -11,7 +11,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask_cors import CORS
 
 from app import api, cli
-from app.http import errors, middleware, rate_limits, security
+from app.http import errors, middleware, rate_limiter, security
 from app.http.body_limit import BodyLimit
 from app.http.converters import ObjectIdConverter
 from app.http.json_provider import OrjsonProvider
@@ -69,7 +69,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     security.init_app(app)
     app.url_map.converters["objectid"] = ObjectIdConverter
     api.init_app(app)
-    rate_limits.init_app(app)  # after the blueprints: it wraps the views that declared limits
+    rate_limiter.init_app(app)  # after the blueprints: it wraps the views that declared limits
     app.register_blueprint(ops.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(pages.bp)

@@ -9,7 +9,7 @@ endpoint it aims at. Failed logins are also counted:
   have already failed on this account are refused; an address that has not is never refused by it, so
   distributed guessing costs a fresh address per guess while the owner can still sign in.
 
-Views declare their layers with `@rate_limited(...)`; `init_app` builds one Flask-Limiter per app and
+Views declare their layers with `@rate_limited(...)`; `rate_limiter.init_app` builds one Flask-Limiter per app and
 wraps those views with it. The counters live in the app's own database (collection
 `rate_limit_windows`), through the app's one MongoClient, so every worker and host shares them.
 See docs/security.md for the measurements behind the choice of Flask-Limiter and the moving window.
@@ -17,21 +17,14 @@ See docs/security.md for the measurements behind the choice of Flask-Limiter and
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial, wraps
 from typing import Any, TypeVar
 
 import jwt
 import limits
-from flask import Flask, Response, after_this_request, current_app, request
-from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
+from flask import Response, current_app, request
 
-from app.http.errors import error_response
-from app.http.rate_limit_storage import AppMongoStorage
-from config import ConfigError
 from controller.account_rules import email_key
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -42,7 +35,6 @@ LIMIT_SETTINGS = (
     "RATELIMIT_LOGIN_ACCOUNT",
     "RATELIMIT_MAIL_RECIPIENT",
 )
-# The rules of the settings config.py does not define yet.
 
 
 @dataclass(frozen=True)
@@ -131,7 +123,7 @@ MAIL = Layer("mail", "RATELIMIT_MAIL", client_address)
 
 
 def rate_limited(*layers: Layer, exempt_when: Callable[[], bool] | None = None) -> Callable[[View], View]:
-    """Declare the limits of a view; over any of them is a 429 with Retry-After (applied by `init_app`)."""
+    """Declare the limits of a view; over any of them is a 429 with Retry-After (applied by `rate_limiter.init_app`)."""
 
     def decorator(view: View) -> View:
         chosen = tuple(Layer(**{**layer.__dict__, "exempt_when": exempt_when or layer.exempt_when}) for layer in layers)
@@ -145,93 +137,3 @@ def rules_for(setting: str, config: Mapping[str, Any] | None = None) -> str:
     """Return the rules of a limit setting (its default when config.py does not define it)."""
     rules: str = (current_app.config if config is None else config)[setting]
     return rules
-
-
-def _too_many(rule: limits.RateLimitItem, reset_at: float) -> Response:
-    """Answer a 429 in the error envelope, with the seconds until the window lets a request through."""
-    wait = min(rule.get_expiry(), max(1, math.ceil(reset_at - time.time())))
-    return error_response(429, "Too many requests; slow down.", headers={"Retry-After": str(wait)})
-
-
-def _breach_response(limit: RequestLimit) -> Response:
-    return _too_many(limit.limit, limit.reset_at)
-
-
-def _counted_refusing_some(layer: Layer, limiter: Limiter, view: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap `view` with a layer that counts every deducted request but refuses only `layer.refuse_when`'s.
-
-    Flask-Limiter cannot express this (an exempt request is not counted either), so the layer is checked
-    and counted here, on the same storage and moving windows.
-    """
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not limiter.enabled or (layer.exempt_when is not None and layer.exempt_when()):
-            return view(*args, **kwargs)
-        strategy, key = limiter.limiter, layer.key()
-        rules = limits.parse_many(rules_for(layer.setting))
-        if layer.refuse_when is not None and layer.refuse_when():
-            for rule in rules:
-                if not strategy.test(rule, key, layer.name):
-                    try:
-                        reset_at = strategy.get_window_stats(rule, key, layer.name).reset_time
-                    except TypeError:  # the window emptied in between (see address_failed_on_account)
-                        reset_at = time.time()
-                    return _too_many(rule, reset_at)
-
-        @after_this_request
-        def count(response: Response) -> Response:
-            if layer.deduct_when is None or layer.deduct_when(response):
-                for rule in rules:
-                    strategy.hit(rule, key, layer.name)
-            return response
-
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _handle_breach(exc: RateLimitExceeded) -> Response:
-    response = exc.get_response()
-    return response if isinstance(response, Response) else error_response(429, "Too many requests; slow down.")
-
-
-def init_app(app: Flask) -> None:
-    """Build the app's limiter on its database and wrap every view that declared limits."""
-    for setting in LIMIT_SETTINGS:
-        try:
-            limits.parse_many(rules_for(setting, app.config))
-        except ValueError as error:
-            raise ConfigError(f"{setting}: {error}") from None
-    limiter = Limiter(
-        key_func=client_address,
-        strategy="moving-window",
-        storage_uri=f"{AppMongoStorage.STORAGE_SCHEME[0]}://",
-        storage_options={"mongo": app.extensions["mongo"]},
-        on_breach=_breach_response,
-        headers_enabled=False,
-    )
-    limiter.init_app(app)
-    # Every limit here is declared on a view, and a decorated view checks its own limits when called.
-    # Flask-Limiter's before-request hook is for default and application-wide limits, which this app
-    # has none of; yet it resolves and filters limits on every request, about 40 µs each, limited or not
-    # (docs/performance.md). Without such limits, drop it.
-    if not any(app.config.get(f"RATELIMIT_{name}") for name in ("DEFAULT", "APPLICATION", "META")):
-        app.before_request_funcs[None].remove(limiter._check_request_limit)
-    app.extensions["rate_limiter"] = limiter
-    app.register_error_handler(RateLimitExceeded, _handle_breach)
-    for endpoint, view in list(app.view_functions.items()):
-        wrapped: Callable[..., Any] = view
-        for layer in getattr(view, "api_rate_limit", ()):
-            if layer.refuse_when is not None:
-                wrapped = _counted_refusing_some(layer, limiter, wrapped)
-                continue
-            # Shared: the layer's name, not the endpoint, scopes its counters (one budget across endpoints).
-            wrapped = limiter.shared_limit(
-                partial(rules_for, layer.setting),
-                scope=layer.name,
-                key_func=layer.key,
-                deduct_when=layer.deduct_when,
-                exempt_when=layer.exempt_when,
-            )(wrapped)
-        app.view_functions[endpoint] = wrapped
