@@ -9,8 +9,8 @@ because a request waiting on MongoDB must not hold up `/health` or the requests 
 (docs/resilience.md); what changes is when they run:
 
 - **Keep-alive in the thread.** After a response the thread waits up to `LINGER_S` for the client's next
-  request on the same connection and serves it itself. A connection idle for longer goes back to the poller,
-  as in gthread, so idle clients never hold a thread.
+  request on the same connection and serves it itself, unless other connections are waiting for a thread.
+  A connection idle for longer goes back to the poller, as in gthread, so idle clients never hold a thread.
 - **One request runs Python at a time, while it is quick.** A thread takes the worker's baton before it
   serves a request and gives it back after. A thread that cannot have it within `BATON_WAIT_S` serves its
   request anyway: a request that waits on MongoDB, or a slow client, holds everyone else up by at most
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import select
 import threading
+from collections import deque
 from typing import Any
 
 from gunicorn.workers import gthread
@@ -42,11 +43,21 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
     def init_process(self) -> None:
         """Create the baton, then start as gthread does (this call does not return until the worker stops)."""
         self.baton = threading.Lock()
+        self.waiting: deque[None] = deque()  # one entry per connection handed to the pool, not yet started
         self.tuned = "h2" not in self.cfg.http_protocols
         super().init_process()
 
+    def enqueue_req(self, conn: Any) -> None:
+        """Hand a connection to the pool (gthread), counted while it waits for a thread."""
+        self.waiting.append(None)  # deque appends and pops are atomic: no lock between threads
+        super().enqueue_req(conn)
+
     def handle(self, conn: Any) -> Any:
         """Serve the requests of one connection while they keep coming; runs in a pool thread."""
+        try:
+            self.waiting.pop()
+        except IndexError:  # two threads took the last entry at once: it stays a count, never an error
+            pass
         if not self.tuned:
             return super().handle(conn)
         # A new connection: wait for its first bytes without the baton, as gthread waits (then defers).
@@ -57,8 +68,10 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             keep = self._serve_one(conn)
             if keep is not True or not self.alive:
                 return keep  # closed, or kept alive: gthread's finish_request takes it from here
-            if not conn.parser.unreader.buf.getvalue() and not _readable(conn.sock, LINGER_S):
-                return True  # idle: back to the poller
+            if conn.parser.unreader.buf.getvalue():
+                continue  # the next request is read already
+            if self.waiting or not _readable(conn.sock, LINGER_S):
+                return True  # others need the thread, or idle: back to the poller
 
     def _serve_one(self, conn: Any) -> Any:
         holds = self.baton.acquire(timeout=BATON_WAIT_S)
