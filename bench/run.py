@@ -34,10 +34,11 @@ PROJECT_WORK = (
     "disabled) in the same round trip as the revocation lookup"
 )
 PEER_GUNICORN = "gunicorn -c bench/peers/gunicorn_settings.py"
-GTHREAD = "gunicorn gthread workers, 8 threads (the project's server settings)"
+GTHREAD = "gunicorn's own gthread workers, 8 threads (the project's thread settings)"
+SERVING = "gunicorn, the project's worker (deploy/gunicorn_worker.py: gthread, in-thread keep-alive, baton), 8 threads"
 PEER_WORK = "same validation limits, same JWT check + revocation lookup on the create; no request id/log/metrics"
 APPS: dict[str, tuple[str, str]] = {
-    "project": ("gunicorn -c gunicorn.conf.py manage:application", GTHREAD + "; " + PROJECT_WORK),
+    "project": ("gunicorn -c gunicorn.conf.py manage:application", SERVING + "; " + PROJECT_WORK),
     "project-granian": (
         "python deploy/granian_server.py",
         "granian WSGI (Rust HTTP/1.1 server, 8 blocking threads per worker); " + PROJECT_WORK,

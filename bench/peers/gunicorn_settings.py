@@ -1,8 +1,10 @@
 """Gunicorn settings for the peers: the project's server settings (gunicorn.conf.py), none of its app.
 
 The project's file configures logging through the app's JSON formatter, which imports the whole `app`
-package into every peer worker and adds its memory to theirs. These are the same worker, thread, timeout
-and preload settings, read from the same variables with the same defaults, and gunicorn's own logging.
+package into every peer worker and adds its memory to theirs. These are the same thread, timeout and
+preload settings, read from the same variables with the same defaults, and gunicorn's own logging. The
+worker is gunicorn's own gthread, as a team starting from those templates would run it: the project's
+worker class (deploy/gunicorn_worker.py) is the project's code, measured as part of it.
 """
 
 from __future__ import annotations
