@@ -26,6 +26,7 @@ from __future__ import annotations
 import select
 import threading
 from collections import deque
+from contextlib import suppress
 from typing import Any
 
 from gunicorn.workers import gthread
@@ -54,10 +55,8 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
 
     def handle(self, conn: Any) -> Any:
         """Serve the requests of one connection while they keep coming; runs in a pool thread."""
-        try:
+        with suppress(IndexError):  # two threads took the last entry at once: it stays a count, never an error
             self.waiting.pop()
-        except IndexError:  # two threads took the last entry at once: it stays a count, never an error
-            pass
         if not self.tuned:
             return super().handle(conn)
         # A new connection: wait for its first bytes without the baton, as gthread waits (then defers).
