@@ -9,13 +9,15 @@ because a request waiting on MongoDB must not hold up `/health` or the requests 
 (docs/resilience.md); what changes is when they run:
 
 - **Keep-alive in the thread.** After a response the thread waits up to `LINGER_S` for the client's next
-  request on the same connection and serves it itself, unless other connections are waiting for a thread.
+  request on the same connection and serves it itself, unless other connections wait for a thread; a
+  pipelined request, read already, goes back to gthread's queue behind the others.
   A connection idle for longer goes back to the poller, as in gthread, so idle clients never hold a thread.
 - **One request runs Python at a time, while it is quick.** A thread takes the worker's baton before it
-  serves a request and gives it back after. A thread that cannot have it within `BATON_WAIT_S` serves its
-  request anyway: a request that waits on MongoDB, or a slow client, holds everyone else up by at most
-  that, and concurrency is what gthread gives. So the threads queue once per request, on the baton, instead
-  of at every socket call, on the GIL.
+  reads and serves a request, and gives it back after the response. While the holder has had it for less
+  than `BATON_WAIT_S`, others wait for it; once longer (a client slow to send its request, a request
+  waiting on MongoDB), nobody waits, and concurrency is what gthread gives. So the threads queue once per
+  request, on the baton, instead of at every socket call, on the GIL, and a stuck request delays the
+  others once, by at most `BATON_WAIT_S`.
 
 Parsing, limits, error answers, HTTP/2, graceful shutdown and the poller are gthread's own, unchanged. With
 HTTP/2 enabled (`http_protocols`) the worker is plain gthread: one HTTP/2 connection lives in one thread.
@@ -25,15 +27,16 @@ from __future__ import annotations
 
 import select
 import threading
+import time
 from collections import deque
 from contextlib import suppress
 from typing import Any
 
 from gunicorn.workers import gthread
 
-# Under load a kept-alive client's next request follows its response within a round trip (well under 1 ms
-# on a LAN); an idle connection costs its thread this long before it goes back to the poller.
-LINGER_S = 0.005
+# Under load a kept-alive client's next request follows its response within a round trip (tens to hundreds
+# of µs on a LAN); an idle connection costs its thread this long before it goes back to the poller.
+LINGER_S = 0.001
 # Longer than a quick request's Python work (0.05-0.3 ms), shorter than anyone would notice as latency.
 BATON_WAIT_S = 0.002
 
@@ -44,6 +47,7 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
     def init_process(self) -> None:
         """Create the baton, then start as gthread does (this call does not return until the worker stops)."""
         self.baton = threading.Lock()
+        self.baton_taken = 0.0  # time.monotonic() when the baton was last taken
         self.waiting: deque[None] = deque()  # one entry per connection handed to the pool, not yet started
         self.tuned = "h2" not in self.cfg.http_protocols
         super().init_process()
@@ -65,15 +69,25 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             return gthread._DEFER
         while True:
             keep = self._serve_one(conn)
-            if keep is not True or not self.alive:
-                return keep  # closed, or kept alive: gthread's finish_request takes it from here
+            if keep is not True or not self.alive or self.waiting:
+                return keep  # closed, or others wait for a thread: gthread's finish_request takes it from here
             if conn.parser.unreader.buf.getvalue():
-                continue  # the next request is read already
-            if self.waiting or not _readable(conn.sock, LINGER_S):
-                return True  # others need the thread, or idle: back to the poller
+                # A pipelined request, read already: gthread queues it behind the others' requests, so that a
+                # client pipelining hundreds of them does not keep this thread, and the GIL, to itself.
+                return True
+            if not _readable(conn.sock, LINGER_S):
+                return True  # idle: back to the poller
 
     def _serve_one(self, conn: Any) -> Any:
-        holds = self.baton.acquire(timeout=BATON_WAIT_S)
+        """Serve one request (gthread) holding the baton, unless its holder is stuck (module docstring)."""
+        holds = self.baton.acquire(blocking=False)
+        if not holds:
+            # Wait for what is left of the holder's BATON_WAIT_S, or not at all once it has held the baton longer
+            # (a slow client, a request waiting on MongoDB): one stuck request delays the others once.
+            left = BATON_WAIT_S - (time.monotonic() - self.baton_taken)
+            holds = left > 0 and self.baton.acquire(timeout=left)
+        if holds:
+            self.baton_taken = time.monotonic()
         try:
             return super().handle(conn)
         finally:
