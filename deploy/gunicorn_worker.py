@@ -35,8 +35,9 @@ from typing import Any
 from gunicorn.workers import gthread
 
 # Under load a kept-alive client's next request follows its response within a round trip (tens to hundreds
-# of µs on a LAN); an idle connection costs its thread this long before it goes back to the poller.
-LINGER_S = 0.001
+# of µs on a LAN, more on a busy machine); an idle connection holds its thread this long, then goes back to
+# the poller.
+LINGER_S = 0.005
 # Longer than a quick request's Python work (0.05-0.3 ms), shorter than anyone would notice as latency.
 BATON_WAIT_S = 0.002
 

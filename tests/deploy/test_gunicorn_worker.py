@@ -105,6 +105,24 @@ class ServingWorkerTest(unittest.TestCase):
         self.assertLess(time.monotonic() - started, 1.0, f"waited for the slow request (baton wait {BATON_WAIT_S} s)")
         self.assertTrue(slow.is_alive(), "the slow request was not in flight")
 
+    def test_a_slow_client_delays_the_others_once_not_on_every_request(self) -> None:
+        def timed_requests() -> float:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            self.addCleanup(connection.close)
+            started = time.monotonic()
+            for n in range(300):
+                self.assertEqual(self.get(connection, f"n={n}"), f"n={n}")
+            return time.monotonic() - started
+
+        alone = timed_requests()
+        slow = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        self.addCleanup(slow.close)
+        slow.sendall(b"GET /?slow=1 HTTP/1.1\r\nHost: x\r\nX-Pending: ")  # headers never finished: holds a thread
+        time.sleep(0.2)
+        beside_slow = timed_requests()
+        # Waiting for the baton on each of the 300 requests would add 300 x BATON_WAIT_S (0.6 s).
+        self.assertLess(beside_slow, alone * 1.5 + 300 * BATON_WAIT_S / 3, (alone, beside_slow))
+
     def test_stops_promptly_with_a_kept_alive_connection_open(self) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
         self.addCleanup(connection.close)
