@@ -7,7 +7,6 @@ import io
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import unittest
@@ -18,7 +17,7 @@ from app import create_app
 from app.http.routing import ApiFlask
 from dev import embedded_mongo
 from tests.base import uses_subprocesses
-from tests.utils.servers import kill_servers_under, stop_group
+from tests.utils.servers import kill_servers_under, start_group, stop_group
 from tests.utils.smtp import MailCatcher
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,14 +51,7 @@ class DevelopmentWorkerTest(unittest.TestCase):
             "PYTHONPATH": str(ROOT),
         }
         env |= {"FLASK_CONFIG": "development", "FLASK_SKIP_DOTENV": "1", "FLASK_APP": "manage", "HOME": str(scratch)}
-        self.worker = subprocess.Popen(
-            [sys.executable, str(script), str(self.instance)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        self.worker = start_group([sys.executable, str(script), str(self.instance)], env)
         self.addCleanup(stop_group, self.worker)
         found = mock.patch.object(ApiFlask, "auto_find_instance_path", return_value=str(self.instance))
         with found, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

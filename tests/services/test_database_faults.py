@@ -29,8 +29,8 @@ from controller.user import signup
 from dev import embedded_mongo
 from tests.base import uses_subprocesses
 from tests.utils.factories import PASSWORD, auth_settings
+from tests.utils.servers import start_group
 
-ROOT = Path(__file__).resolve().parents[2]
 WRITES = 20
 ADMIN_EMAIL = "admin@example.com"
 
@@ -90,14 +90,7 @@ class GunicornDatabaseCase(unittest.TestCase):
             **self.extra_env,
         }
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        self.server = subprocess.Popen(
-            [str(gunicorn), "manage:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        self.server = start_group([str(gunicorn), "manage:application"], env)
         self.addCleanup(self.stop_gunicorn)
         self.base = f"http://127.0.0.1:{self.app_port}"
         self.wait_until(lambda: self.try_status("/health") == 200, "gunicorn did not start")

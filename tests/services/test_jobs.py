@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 import unittest
-from pathlib import Path
 from typing import Any, ClassVar
 
 from app import create_app
@@ -21,10 +20,9 @@ from model.mongodb import JobStat, init_db
 from tests.base import ApiTestCase, mongo_client, mongo_uri, uses_subprocesses
 from tests.utils.factories import PASSWORD, random_email
 from tests.utils.openapi import ConformingClient
-from tests.utils.servers import stop_group
+from tests.utils.servers import start_group, stop_group
 from tests.utils.smtp import MailCatcher, text_part, token_in
 
-ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT_S = 3
 
 
@@ -65,14 +63,7 @@ class WorkerTestCase(ApiTestCase):
             "WORKER_CONCURRENCY": "1",
             "LOG_LEVEL": "WARNING",
         }
-        cls.worker = subprocess.Popen(
-            [sys.executable, "-m", "flask", "worker", "--loglevel=WARNING"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        cls.worker = start_group([sys.executable, "-m", "flask", "worker", "--loglevel=WARNING"], env)
         cls.addClassCleanup(stop_group, cls.worker)
 
     def setUp(self) -> None:

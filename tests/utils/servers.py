@@ -1,4 +1,4 @@
-"""Stop what a test started: a process group it launched, the embedded servers under a scratch directory."""
+"""Start and stop what a test runs: a process group it launches, the embedded servers under a scratch directory."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import contextlib
 import os
 import signal
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def kill_servers_under(directory: Path) -> list[int]:
@@ -26,6 +29,21 @@ def kill_servers_under(directory: Path) -> list[int]:
                 os.kill(int(proc.name), signal.SIGKILL)
                 killed.append(int(proc.name))
     return killed
+
+
+def start_group(command: list[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """Start `command` from the project root as the leader of a new process group, its output discarded.
+
+    `stop_group` stops it with everything it started (a gunicorn master's workers, a worker's pool).
+    """
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def stop_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
