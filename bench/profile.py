@@ -146,7 +146,7 @@ def profile_server(name: str, endpoint: int = 0, seconds: int = 8) -> None:
     print("  frames holding the GIL longest, alone / with what they called:")
     for frame, count in leaves.most_common(8):
         print(f"    {count / total:5.1%} {frame}")
-    for frame, count in inclusive.most_common(40)[:25]:
+    for frame, count in inclusive.most_common(25):
         print(f"    {count / total:5.1%} incl. {frame}")
 
 
