@@ -132,8 +132,10 @@ def profile_server(name: str, endpoint: int = 0, seconds: int = 8) -> None:
         stop_database(fixtures)
     inside, total = 0, 0
     leaves, inclusive = collections.Counter[str](), collections.Counter[str]()
-    for line in raw.read_text().splitlines():
+    for line in raw.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue  # --nonblocking reads a live process: now and then a frame's name is garbage
         frames = stack.split(";")
         total += int(count)
         inside += int(count) if any(".wsgi_app (flask/app.py" in frame for frame in frames) else 0

@@ -105,6 +105,64 @@ class ServingWorkerTest(unittest.TestCase):
         self.assertLess(time.monotonic() - started, 1.0, f"waited for the slow request (baton wait {BATON_WAIT_S} s)")
         self.assertTrue(slow.is_alive(), "the slow request was not in flight")
 
+    def test_a_waiting_request_on_a_kept_alive_connection_does_not_hold_up_the_others(self) -> None:
+        # Both connections are kept alive, so the leading thread serves both; the slow request must not keep
+        # the other connection's requests waiting until it ends.
+        waiting, other = (http.client.HTTPConnection("127.0.0.1", self.port, timeout=5) for _ in range(2))
+        self.addCleanup(waiting.close)
+        self.addCleanup(other.close)
+        self.assertEqual(self.get(waiting, "n=0"), "n=0")
+        self.assertEqual(self.get(other, "n=0"), "n=0")
+        slow = threading.Thread(target=lambda: self.get(waiting, "sleep=2"))
+        slow.start()
+        self.addCleanup(slow.join)
+        time.sleep(0.3)
+        started = time.monotonic()
+        for n in range(1, 51):
+            self.assertEqual(self.get(other, f"n={n}"), f"n={n}")
+        self.assertLess(time.monotonic() - started, 1.0, "the kept-alive requests waited for the slow one")
+        self.assertTrue(slow.is_alive(), "the slow request was not in flight")
+
+    def test_more_kept_alive_clients_than_threads_are_all_answered_in_order(self) -> None:
+        answers: dict[int, list[str]] = {}
+
+        def client(number: int) -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            try:
+                answers[number] = [self.get(connection, f"c={number}&n={n}") for n in range(40)]
+            finally:
+                connection.close()
+
+        clients = [threading.Thread(target=client, args=(number,)) for number in range(12)]  # on 2 threads
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join(60)
+        self.assertEqual(answers, {c: [f"c={c}&n={n}" for n in range(40)] for c in range(12)})
+
+    def test_connections_closed_by_their_clients_are_released(self) -> None:
+        # gunicorn stops accepting at worker_connections (1000) open connections: any leak shows up here.
+        for n in range(1100):
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            self.assertEqual(self.get(connection, f"n={n}"), f"n={n}")
+            connection.close()
+            if n % 2:
+                time.sleep(LINGER_S * 2)  # half of them close after the linger, from gthread's poller
+
+    def test_a_connection_on_a_closed_connections_descriptor_is_served(self) -> None:
+        # The closed connection's descriptor goes to the next one while the closed one's linger is still due.
+        for n in range(100):
+            closed = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            self.assertEqual(self.get(closed, f"n={n}"), f"n={n}")
+            closed.close()
+            time.sleep(LINGER_S / 5)
+            kept = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            self.addCleanup(kept.close)
+            self.assertEqual(self.get(kept, f"first={n}"), f"first={n}")
+            time.sleep(LINGER_S * 2)
+            self.assertEqual(self.get(kept, f"second={n}"), f"second={n}")
+            kept.close()
+
     def test_a_slow_client_delays_the_others_once_not_on_every_request(self) -> None:
         def timed_requests() -> float:
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
