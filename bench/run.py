@@ -31,11 +31,15 @@ from bench.servers import Server, free_port, venv_command
 PROJECT_WORK = (
     "request id, JSON log line, Prometheus metrics, security headers, error envelope, OpenAPI validation; "
     "GET /posts also looks for an optional bearer token; the create also reads the account (role, token version, "
-    "disabled) in the same round trip as the revocation lookup"
+    "disabled) in the same round trip as the revocation lookup, and reads it once more after the insert (one round "
+    "trip more than the peers: a post made while its account is deleted does not outlive it)"
 )
 PEER_GUNICORN = "gunicorn -c bench/peers/gunicorn_settings.py"
 GTHREAD = "gunicorn's own gthread workers, 8 threads (the project's thread settings)"
-SERVING = "gunicorn, the project's worker (deploy/gunicorn_worker.py: gthread, in-thread keep-alive, baton), 8 threads"
+SERVING = (
+    "gunicorn, the project's worker (deploy/gunicorn_worker.py: gthread, one leading thread serves the kept-alive "
+    "connections, baton), 8 threads"
+)
 PEER_WORK = "same validation limits, same JWT check + revocation lookup on the create; no request id/log/metrics"
 APPS: dict[str, tuple[str, str]] = {
     "project": ("gunicorn -c gunicorn.conf.py manage:application", SERVING + "; " + PROJECT_WORK),

@@ -57,11 +57,15 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         self.baton = threading.Lock()
         self.baton_taken = 0.0  # time.monotonic() when the baton was last taken
         self.tuned = "h2" not in self.cfg.http_protocols
-        self.lingering: dict[int, Any] = {}  # socket fd -> connection waiting for its next request
+        self.waiting: deque[None] = deque()  # one entry per connection handed to the pool, not yet started
+        # The lingering set: connections waiting for their next request, their deadlines and their epoll
+        # registrations, changed together under `parking`. A connection is in `lingering` only while armed.
+        self.lingering: dict[int, Any] = {}  # socket fd -> connection
         self.deadlines: deque[tuple[float, int, Any]] = deque()  # (end of its linger, fd, connection), oldest first
         self.linger_poll = select.epoll()
+        self.parking = threading.Lock()
         self.leader = 0  # the leading thread's token; 0 while nobody leads
-        self.serving: tuple[int, int] | None = None  # (leader's token, request number) while the leader serves
+        self.busy: dict[int, int] = {}  # leader's token -> number of the request it is serving
         self.led = threading.Event()  # set while somebody leads: the watchdog sleeps otherwise
         self._succession = threading.Lock()  # taken to become, leave or depose the leader
         self._tokens = itertools.count(1)
@@ -70,8 +74,15 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             threading.Thread(target=self._watch, name="leader-watchdog", daemon=True).start()
         super().init_process()
 
+    def enqueue_req(self, conn: Any) -> None:
+        """Hand a connection to the pool (gthread), counted while it waits for a thread."""
+        self.waiting.append(None)  # deque appends and pops are atomic: no lock between threads
+        super().enqueue_req(conn)
+
     def handle(self, conn: Any) -> Any:
         """Serve a request of a connection gthread handed over, then keep the connection; runs in a pool thread."""
+        with suppress(IndexError):  # two threads took the last entry at once: it stays a count, never an error
+            self.waiting.pop()
         if not self.tuned:
             return super().handle(conn)
         # A new connection: wait for its first bytes without the baton, as gthread waits (then defers).
@@ -81,7 +92,8 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         keep = self._serve_one(conn)
         if not self._lingers(conn, keep):
             return keep  # closed, stopping or read ahead: gthread's finish_request takes it from here
-        self._park(conn)
+        if not self._park(conn):
+            return False
         self._lead()
         return _KEPT
 
@@ -95,28 +107,31 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         """Whether a served connection waits in the lingering set: kept alive, nothing read ahead, not stopping."""
         return keep is True and self.alive and not conn.parser.unreader.buf.getvalue()
 
-    def _park(self, conn: Any) -> None:
-        """Put a connection in the lingering set, armed for one event."""
+    def _park(self, conn: Any) -> bool:
+        """Put a connection in the lingering set, armed for one event; False if epoll refuses it (logged)."""
         fd = conn.sock.fileno()
-        conn.linger_until = deadline = time.monotonic() + LINGER_S
-        self.deadlines.append((deadline, fd, conn))
-        self.lingering[fd] = conn  # before arming: the leader may see its event at once
-        try:
-            if getattr(conn, "polled", False):
-                self.linger_poll.modify(fd, _ARMED)
-            else:
-                self.linger_poll.register(fd, _ARMED)
-                conn.polled = True
-        except OSError:
-            self.lingering.pop(fd, None)
-            raise
+        with self.parking:
+            try:
+                if getattr(conn, "polled", False):
+                    self.linger_poll.modify(fd, _ARMED)
+                else:
+                    self.linger_poll.register(fd, _ARMED)
+                    conn.polled = True
+            except OSError:
+                self.log.exception("Could not keep a connection alive; closing it")
+                return False
+            conn.linger_until = deadline = time.monotonic() + LINGER_S
+            self.deadlines.append((deadline, fd, conn))
+            self.lingering[fd] = conn
+        return True
 
     def _hand_back(self, conn: Any, keep: Any) -> None:
-        """Give a connection back to gthread (main thread): to its poller if kept alive, else closed."""
-        if getattr(conn, "polled", False):
-            conn.polled = False
-            with suppress(OSError, ValueError):
-                self.linger_poll.unregister(conn.sock.fileno())
+        """Give a connection out of the lingering set back to gthread (main thread): its poller, or closed."""
+        with self.parking:
+            if getattr(conn, "polled", False):
+                conn.polled = False
+                with suppress(OSError, ValueError):
+                    self.linger_poll.unregister(conn.sock.fileno())
         done: Future[Any] = Future()
         done.set_result(keep)
         self.method_queue.defer(self.finish_request, conn, done)
@@ -129,53 +144,72 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
                     return
                 self.leader = token = next(self._tokens)
                 self.led.set()
+            yielded = False
             try:
-                self._serve_lingering(token)
+                yielded = self._serve_lingering(token)
             except Exception:
                 self.log.exception("Error serving kept-alive connections; gthread's poller takes them over")
-                with suppress(KeyError):
-                    while True:
-                        self._hand_back(self.lingering.popitem()[1], True)
+                with self.parking:
+                    stranded = list(self.lingering.values())
+                    self.lingering.clear()
+                for conn in stranded:
+                    self._hand_back(conn, True)
             finally:
                 with self._succession:
                     if self.leader == token:
                         self.leader = 0
                         self.led.clear()
+            if yielded:
+                # Connections wait for a thread: lead again behind them, as gthread queues kept-alive requests.
+                with suppress(RuntimeError):  # the pool has shut down: the worker is stopping
+                    self.tpool.submit(self._lead)
+                return
             # A connection parked while this thread was leaving found a leader still here: look again.
 
-    def _serve_lingering(self, token: int) -> None:
-        """The leader's loop: wait on the lingering set, serve what arrives, give back what stays idle."""
+    def _serve_lingering(self, token: int) -> bool:
+        """The leader's loop: serve what arrives, give back what stays idle; True when it yields to queued work."""
         while self.leader == token:
-            now = time.monotonic()
-            while self.deadlines and (self.deadlines[0][0] <= now or not self.alive):
-                deadline, fd, conn = self.deadlines.popleft()
-                # Only if this is the connection's latest deadline, and the connection is still there: its
-                # descriptor may be another connection's by now.
-                current = conn.linger_until == deadline and self.lingering.get(fd) is conn
-                if current and self.lingering.pop(fd, None) is conn:
-                    self._hand_back(conn, True)  # idle, or the worker stops: gthread's keep-alive rules apply
+            self._expire(everything=not self.alive)
             if not self.lingering:
-                return
-            events = self.linger_poll.poll(max(self.deadlines[0][0] - now, 0.0) if self.deadlines else LINGER_S)
+                return False
+            with self.parking:
+                wait = max(self.deadlines[0][0] - time.monotonic(), 0.0) if self.deadlines else LINGER_S
+            events = self.linger_poll.poll(wait)
             for position, (fd, _) in enumerate(events):
-                if self.leader != token:
-                    # Deposed: re-arm the events taken from the set, for the new leader.
-                    for other, _ in events[position:]:
-                        if other in self.lingering:
-                            self.linger_poll.modify(other, _ARMED)
-                    return
-                conn = self.lingering.pop(fd, None)
+                if self.leader != token or self.waiting:
+                    with self.parking:  # re-arm the events taken from the set, for whoever leads next
+                        for other, _ in events[position:]:
+                            if other in self.lingering:
+                                self.linger_poll.modify(other, _ARMED)
+                    return self.leader == token
+                with self.parking:
+                    conn = self.lingering.pop(fd, None)
                 if conn is None:
                     continue
-                self.serving = (token, next(self._requests))
+                self.busy[token] = next(self._requests)
                 try:
                     keep = self._serve_one(conn)
                 finally:
-                    self.serving = None
-                if self._lingers(conn, keep):
-                    self._park(conn)
-                else:
+                    del self.busy[token]
+                if not self._lingers(conn, keep):
                     self._hand_back(conn, keep)
+                elif not self._park(conn):
+                    self._hand_back(conn, False)
+        return False
+
+    def _expire(self, *, everything: bool) -> None:
+        """Give back to gthread's poller the connections idle past their linger (all of them when stopping)."""
+        expired = []
+        now = time.monotonic()
+        with self.parking:
+            while self.deadlines and (everything or self.deadlines[0][0] <= now):
+                deadline, fd, conn = self.deadlines.popleft()
+                # Only the connection's latest deadline counts, and its descriptor may be another's by now.
+                if conn.linger_until == deadline and self.lingering.get(fd) is conn:
+                    del self.lingering[fd]
+                    expired.append(conn)
+        for conn in expired:
+            self._hand_back(conn, True)
 
     def _watch(self) -> None:
         """Depose a leader seen on the same request for BATON_WAIT_S, and let another lead (the watchdog thread)."""
@@ -183,13 +217,14 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         while True:
             self.led.wait()
             time.sleep(BATON_WAIT_S)
-            serving = self.serving
-            if serving is None or serving != seen:
+            token = self.leader
+            serving = (token, self.busy.get(token))
+            if not token or serving[1] is None or serving != seen:
                 seen = serving
                 continue
             seen = None
             with self._succession:
-                if self.leader != serving[0]:
+                if self.leader != token:
                     continue
                 self.leader = 0
                 self.led.clear()
