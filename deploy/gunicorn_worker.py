@@ -4,27 +4,29 @@ gthread hands every request of a kept-alive connection from its main thread's po
 lets every pool thread run Python at once. Under load both cost more than the request itself: each hand-off
 is two thread switches, and threads that all hold ready requests take the GIL from one another at every
 socket call, each time a futex wake and a context switch. Measured on the project, one worker: 190 us of
-CPU per request with one kept-alive connection, 235-260 with four (docs/performance.md). Threads stay,
-because a request waiting on MongoDB must not hold up `/health` or the requests that need no database
-(docs/resilience.md); what changes is which thread serves what:
+CPU per request with one kept-alive connection, 235-260 with four, each served by its own thread
+(docs/performance.md). Threads stay, because a request waiting on MongoDB must not hold up `/health` or the
+requests that need no database (docs/resilience.md); what changes is which thread serves what:
 
-- **One thread serves the kept-alive connections while they are busy.** After a response, a connection
-  waits in the worker's lingering set, up to `LINGER_S`, for its next request. One pool thread, the leader,
-  waits on the whole set and serves each request that arrives, in turn, in its own thread: an event loop,
-  with no hand-off. A connection idle for longer goes back to gthread's poller, so idle clients hold
-  nothing; a pipelined request, read already, goes back to gthread's queue behind the others.
-- **A stuck leader is replaced.** A watchdog thread looks at the leader every `BATON_WAIT_S` while there is
-  one. A leader still on the same request (a client slow to send it, a request waiting on MongoDB) is
-  deposed: another pool thread leads, and the old one leaves when its request ends. So a stuck request
-  delays the other kept-alive connections once, by 2-4 ms.
+- **One thread serves the kept-alive connections.** After a response, a connection waits in the worker's
+  lingering set (`deploy/lingering.py`) for up to `LINGER_S`. One pool thread, the leader, waits on the
+  whole set and serves each request that arrives, in turn, itself: an event loop, with no hand-off. A
+  connection idle for longer goes back to gthread's poller, so idle clients hold nothing; a pipelined
+  request, read already, goes back to gthread's queue; and when connections wait in that queue for a
+  thread, the leader queues itself behind them, as gthread would queue the kept-alive requests.
+- **A stuck leader is replaced.** A watchdog thread looks at the leader every `BATON_WAIT_S` while it
+  serves. A leader found on the same request while its thread sleeps (a client slow to send it, a request
+  waiting on MongoDB), or for `RUNNING_LIMIT_S` in any case (password hashing outside the GIL), is deposed:
+  another pool thread leads, and the old one leaves when its request ends. A leader merely slowed down by a
+  busy CPU stays, since replacing it would only add threads fighting for the GIL.
 - **One request runs Python at a time, while it is quick.** A thread takes the worker's baton before it
   reads and serves a request, and gives it back after the response. While the holder has had it for less
   than `BATON_WAIT_S`, others wait for it; once longer, nobody waits, and concurrency is what gthread
-  gives. New connections and connections back from the poller, served by other pool threads, queue on the
-  baton once per request instead of on the GIL at every socket call.
+  gives. New connections, served by other pool threads, queue on the baton once per request instead of on
+  the GIL at every socket call.
 
 Parsing, limits, error answers, HTTP/2, graceful shutdown and the poller are gthread's own, unchanged. With
-HTTP/2 enabled (`http_protocols`) the worker is plain gthread: one HTTP/2 connection lives in one thread.
+HTTP/2 enabled (`http_protocols`), or without epoll (not Linux), the worker is plain gthread.
 """
 
 from __future__ import annotations
@@ -40,13 +42,18 @@ from typing import Any
 
 from gunicorn.workers import gthread
 
-# Under load a kept-alive client's next request follows its response within a round trip (tens to hundreds
-# of µs on a LAN, more on a busy machine); an idle connection waits this long, then goes back to the poller.
-LINGER_S = 0.005
+from deploy.lingering import LingeringSet
+
+# Under load a kept-alive client's next request follows its response within a round trip, or its think
+# time; a connection idle for longer goes back to gthread's poller.
+LINGER_S = 0.05
 # Longer than a quick request's Python work (0.05-0.3 ms), shorter than anyone would notice as latency.
 BATON_WAIT_S = 0.002
+# A leader whose thread keeps running (CPU work outside the GIL, a busy CPU) is deposed after this long.
+RUNNING_LIMIT_S = 0.02
+# The watchdog sleeps once no leader has served a request for this long.
+QUIET_S = 0.05
 _KEPT = object()  # handle()'s result for a connection the worker kept: gthread's finish_request leaves it alone
-_ARMED = select.EPOLLIN | select.EPOLLONESHOT  # one event, to one thread, per request
 
 
 class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
@@ -56,21 +63,16 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         """Set up the baton, the lingering set and the watchdog, then start as gthread does (does not return)."""
         self.baton = threading.Lock()
         self.baton_taken = 0.0  # time.monotonic() when the baton was last taken
-        self.tuned = "h2" not in self.cfg.http_protocols
+        self.tuned = hasattr(select, "epoll") and "h2" not in self.cfg.http_protocols  # epoll: Linux only
         self.waiting: deque[None] = deque()  # one entry per connection handed to the pool, not yet started
-        # The lingering set: connections waiting for their next request, their deadlines and their epoll
-        # registrations, changed together under `parking`. A connection is in `lingering` only while armed.
-        self.lingering: dict[int, Any] = {}  # socket fd -> connection
-        self.deadlines: deque[tuple[float, int, Any]] = deque()  # (end of its linger, fd, connection), oldest first
-        self.linger_poll = select.epoll()
-        self.parking = threading.Lock()
         self.leader = 0  # the leading thread's token; 0 while nobody leads
-        self.busy: dict[int, int] = {}  # leader's token -> number of the request it is serving
-        self.led = threading.Event()  # set while somebody leads: the watchdog sleeps otherwise
+        self.busy: dict[int, tuple[int, int]] = {}  # leader's token -> (its request's number, its thread id)
+        self.watched = threading.Event()  # set while leaders serve: the watchdog sleeps otherwise
         self._succession = threading.Lock()  # taken to become, leave or depose the leader
         self._tokens = itertools.count(1)
         self._requests = itertools.count()
         if self.tuned:
+            self.lingering = LingeringSet(LINGER_S)
             threading.Thread(target=self._watch, name="leader-watchdog", daemon=True).start()
         super().init_process()
 
@@ -108,30 +110,18 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         return keep is True and self.alive and not conn.parser.unreader.buf.getvalue()
 
     def _park(self, conn: Any) -> bool:
-        """Put a connection in the lingering set, armed for one event; False if epoll refuses it (logged)."""
-        fd = conn.sock.fileno()
-        with self.parking:
-            try:
-                if getattr(conn, "polled", False):
-                    self.linger_poll.modify(fd, _ARMED)
-                else:
-                    self.linger_poll.register(fd, _ARMED)
-                    conn.polled = True
-            except OSError:
-                self.log.exception("Could not keep a connection alive; closing it")
-                return False
-            conn.linger_until = deadline = time.monotonic() + LINGER_S
-            self.deadlines.append((deadline, fd, conn))
-            self.lingering[fd] = conn
+        """Put a connection in the lingering set; False (logged) if epoll refuses it."""
+        try:
+            self.lingering.park(conn)
+        except OSError:
+            self.log.exception("Could not keep a connection alive; closing it")
+            self.lingering.release(conn)
+            return False
         return True
 
     def _hand_back(self, conn: Any, keep: Any) -> None:
         """Give a connection out of the lingering set back to gthread (main thread): its poller, or closed."""
-        with self.parking:
-            if getattr(conn, "polled", False):
-                conn.polled = False
-                with suppress(OSError, ValueError):
-                    self.linger_poll.unregister(conn.sock.fileno())
+        self.lingering.release(conn)
         done: Future[Any] = Future()
         done.set_result(keep)
         self.method_queue.defer(self.finish_request, conn, done)
@@ -143,22 +133,17 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
                 if self.leader:
                     return
                 self.leader = token = next(self._tokens)
-                self.led.set()
             yielded = False
             try:
                 yielded = self._serve_lingering(token)
             except Exception:
                 self.log.exception("Error serving kept-alive connections; gthread's poller takes them over")
-                with self.parking:
-                    stranded = list(self.lingering.values())
-                    self.lingering.clear()
-                for conn in stranded:
+                for conn in self.lingering.take_all():
                     self._hand_back(conn, True)
             finally:
                 with self._succession:
                     if self.leader == token:
                         self.leader = 0
-                        self.led.clear()
             if yielded:
                 # Connections wait for a thread: lead again behind them, as gthread queues kept-alive requests.
                 with suppress(RuntimeError):  # the pool has shut down: the worker is stopping
@@ -168,66 +153,64 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
 
     def _serve_lingering(self, token: int) -> bool:
         """The leader's loop: serve what arrives, give back what stays idle; True when it yields to queued work."""
+        thread = threading.get_native_id()
         while self.leader == token:
-            self._expire(everything=not self.alive)
+            if self.waiting:
+                return True
+            for conn in self.lingering.expired(everything=not self.alive):
+                self._hand_back(conn, True)  # idle, or the worker stops: gthread's keep-alive rules apply
             if not self.lingering:
                 return False
-            with self.parking:
-                wait = max(self.deadlines[0][0] - time.monotonic(), 0.0) if self.deadlines else LINGER_S
-            events = self.linger_poll.poll(wait)
-            for position, (fd, _) in enumerate(events):
-                if self.leader != token or self.waiting:
-                    with self.parking:  # re-arm the events taken from the set, for whoever leads next
-                        for other, _ in events[position:]:
-                            if other in self.lingering:
-                                self.linger_poll.modify(other, _ARMED)
-                    return self.leader == token
-                with self.parking:
-                    conn = self.lingering.pop(fd, None)
-                if conn is None:
-                    continue
-                self.busy[token] = next(self._requests)
-                try:
-                    keep = self._serve_one(conn)
-                finally:
-                    del self.busy[token]
-                if not self._lingers(conn, keep):
-                    self._hand_back(conn, keep)
-                elif not self._park(conn):
-                    self._hand_back(conn, False)
+            conn = self.lingering.claim()
+            if conn is None:
+                continue
+            if self.leader != token:  # deposed while waiting: the connection is the new leader's
+                self.lingering.put_back(conn)
+                return False
+            self.busy[token] = (next(self._requests), thread)
+            if not self.watched.is_set():  # after `busy`: the watchdog looks at it after clearing (_watch)
+                self.watched.set()
+            try:
+                keep = self._serve_one(conn)
+            finally:
+                del self.busy[token]
+            if not self._lingers(conn, keep):
+                self._hand_back(conn, keep)
+            elif not self._park(conn):
+                self._hand_back(conn, False)
         return False
 
-    def _expire(self, *, everything: bool) -> None:
-        """Give back to gthread's poller the connections idle past their linger (all of them when stopping)."""
-        expired = []
-        now = time.monotonic()
-        with self.parking:
-            while self.deadlines and (everything or self.deadlines[0][0] <= now):
-                deadline, fd, conn = self.deadlines.popleft()
-                # Only the connection's latest deadline counts, and its descriptor may be another's by now.
-                if conn.linger_until == deadline and self.lingering.get(fd) is conn:
-                    del self.lingering[fd]
-                    expired.append(conn)
-        for conn in expired:
-            self._hand_back(conn, True)
-
     def _watch(self) -> None:
-        """Depose a leader seen on the same request for BATON_WAIT_S, and let another lead (the watchdog thread)."""
-        seen = None
+        """Depose a stuck leader and let another lead (the watchdog thread).
+
+        A leader is stuck when it has served one request for BATON_WAIT_S while its thread sleeps (a slow
+        client, a MongoDB wait), or for RUNNING_LIMIT_S in any case (CPU-heavy work outside the GIL, such as
+        password hashing). A leader merely slowed down by a busy CPU stays. The watchdog looks every
+        BATON_WAIT_S while leaders serve, and sleeps after QUIET_S without a request served.
+        """
+        seen: tuple[int, tuple[int, int] | None] = (0, None)
+        seen_at = quiet_since = time.monotonic()
         while True:
-            self.led.wait()
+            self.watched.wait()
             time.sleep(BATON_WAIT_S)
-            token = self.leader
+            now, token = time.monotonic(), self.leader
             serving = (token, self.busy.get(token))
-            if not token or serving[1] is None or serving != seen:
-                seen = serving
+            if serving[1] is None:
+                if now - quiet_since > QUIET_S:
+                    self.watched.clear()
+                    if self.busy:  # a leader started serving before it could see the event cleared
+                        self.watched.set()
                 continue
-            seen = None
+            quiet_since = now
+            if serving != seen:
+                seen, seen_at = serving, now
+                continue
+            if now - seen_at < RUNNING_LIMIT_S and _running(serving[1][1]):
+                continue
             with self._succession:
                 if self.leader != token:
                     continue
                 self.leader = 0
-                self.led.clear()
             with suppress(RuntimeError):  # the pool has shut down: the worker is stopping
                 self.tpool.submit(self._lead)
 
@@ -246,3 +229,13 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         finally:
             if holds:
                 self.baton.release()
+
+
+def _running(thread_id: int) -> bool:
+    """Whether a thread of this process is running or ready to run, rather than waiting (Linux's /proc)."""
+    try:
+        with open(f"/proc/self/task/{thread_id}/stat", "rb") as stat:
+            fields = stat.read()
+    except OSError:
+        return False
+    return fields[fields.rindex(b")") + 2 :][:1] == b"R"
