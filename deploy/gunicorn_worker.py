@@ -1,24 +1,19 @@
 """gunicorn's threaded worker (gthread) with two changes for small requests: `worker_class` in gunicorn.conf.py.
 
-gthread hands every request of a kept-alive connection from its main thread's poller to a pool thread, and
-lets every pool thread run Python at once. Under load both cost more than the request itself: each hand-off
-is two thread switches, and threads that all hold ready requests take the GIL from one another at every
-socket call, each time a futex wake and a context switch. Measured on the project, one worker: 190 us of
-CPU per request with one kept-alive connection, 235-260 with four, each served by its own thread
-(docs/performance.md). Threads stay, because a request waiting on MongoDB must not hold up `/health` or the
-requests that need no database (docs/resilience.md); what changes is which thread serves what:
+gthread hands every kept-alive request from its poller thread to a pool thread, and lets pool threads run
+Python at once: each hand-off is two thread switches, and threads holding ready requests take the GIL from
+one another at every socket call (docs/performance.md). Threads stay, because a request waiting on MongoDB
+must not hold up `/health` (docs/resilience.md); what changes is which thread serves what:
 
 - **One thread serves the kept-alive connections.** After a response, a connection waits in the worker's
   lingering set (`deploy/lingering.py`) for up to `LINGER_S`. One pool thread, the leader, waits on the
   whole set and serves each request that arrives, in turn, itself: an event loop, with no hand-off. A
   connection idle for longer goes back to gthread's poller, so idle clients hold nothing; a pipelined
-  request, read already, goes back to gthread's queue; and when connections wait in that queue for a
-  thread, the leader queues itself behind them, as gthread would queue the kept-alive requests.
-- **A stuck leader is replaced.** A watchdog thread looks at the leader every `BATON_WAIT_S` while it
-  serves. A leader found on the same request while its thread sleeps (a client slow to send it, a request
-  waiting on MongoDB), or for `RUNNING_LIMIT_S` in any case (password hashing outside the GIL), is deposed:
-  another pool thread leads, and the old one leaves when its request ends. A leader merely slowed down by a
-  busy CPU stays, since replacing it would only add threads fighting for the GIL.
+  request, read already, goes back to gthread's queue; when connections wait there and no thread is free,
+  the leader queues itself behind them, as gthread would queue the kept-alive requests.
+- **A leader that waits is replaced** (`deploy/succession.py`). It steps down as it sends a command to
+  MongoDB, and a watchdog deposes it when it is stuck otherwise (a client slow to send its request): another
+  pool thread leads, and the old one leaves when its request ends.
 - **One request runs Python at a time, while it is quick.** A thread takes the worker's baton before it
   reads and serves a request, and gives it back after the response. While the holder has had it for less
   than `BATON_WAIT_S`, others wait for it; once longer, nobody waits, and concurrency is what gthread
@@ -41,18 +36,14 @@ from contextlib import suppress
 from typing import Any
 
 from gunicorn.workers import gthread
+from pymongo import monitoring
 
 from deploy.lingering import LingeringSet
+from deploy.succession import StepDownForMongo, watch
 
-# Under load a kept-alive client's next request follows its response within a round trip, or its think
-# time; a connection idle for longer goes back to gthread's poller.
-LINGER_S = 0.05
+LINGER_S = 0.05  # a kept-alive client's next request comes sooner under load; idle ones go back to the poller
 # Longer than a quick request's Python work (0.05-0.3 ms), shorter than anyone would notice as latency.
 BATON_WAIT_S = 0.002
-# A leader whose thread keeps running (CPU work outside the GIL, a busy CPU) is deposed after this long.
-RUNNING_LIMIT_S = 0.02
-# The watchdog sleeps once no leader has served a request for this long.
-QUIET_S = 0.05
 _KEPT = object()  # handle()'s result for a connection the worker kept: gthread's finish_request leaves it alone
 
 
@@ -65,15 +56,17 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         self.baton_taken = 0.0  # time.monotonic() when the baton was last taken
         self.tuned = hasattr(select, "epoll") and "h2" not in self.cfg.http_protocols  # epoll: Linux only
         self.waiting: deque[None] = deque()  # one entry per connection handed to the pool, not yet started
+        self.occupied: deque[None] = deque()  # one entry per pool thread at work
         self.leader = 0  # the leading thread's token; 0 while nobody leads
-        self.busy: dict[int, tuple[int, int]] = {}  # leader's token -> (its request's number, its thread id)
+        self.busy: dict[int, tuple[int, int, int]] = {}  # leader's token -> (request number, thread ids)
         self.watched = threading.Event()  # set while leaders serve: the watchdog sleeps otherwise
         self._succession = threading.Lock()  # taken to become, leave or depose the leader
         self._tokens = itertools.count(1)
         self._requests = itertools.count()
         if self.tuned:
             self.lingering = LingeringSet(LINGER_S)
-            threading.Thread(target=self._watch, name="leader-watchdog", daemon=True).start()
+            monitoring.register(StepDownForMongo(self))  # before the app's client, made on first use
+            threading.Thread(target=watch, args=(self, BATON_WAIT_S), name="leader-watchdog", daemon=True).start()
         super().init_process()
 
     def enqueue_req(self, conn: Any) -> None:
@@ -87,17 +80,21 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             self.waiting.pop()
         if not self.tuned:
             return super().handle(conn)
-        # A new connection: wait for its first bytes without the baton, as gthread waits (then defers).
-        fresh = not conn.initialized and not conn.data_ready
-        if fresh and not conn.wait_for_data(gthread.DEFAULT_WORKER_DATA_TIMEOUT):
-            return gthread._DEFER
-        keep = self._serve_one(conn)
-        if not self._lingers(conn, keep):
-            return keep  # closed, stopping or read ahead: gthread's finish_request takes it from here
-        if not self._park(conn):
-            return False
-        self._lead()
-        return _KEPT
+        self.occupied.append(None)
+        try:
+            # A new connection: wait for its first bytes without the baton, as gthread waits (then defers).
+            fresh = not conn.initialized and not conn.data_ready
+            if fresh and not conn.wait_for_data(gthread.DEFAULT_WORKER_DATA_TIMEOUT):
+                return gthread._DEFER
+            keep = self._serve_one(conn)
+            if not self._lingers(conn, keep):
+                return keep  # closed, stopping or read ahead: gthread's finish_request takes it from here
+            if not self._park(conn):
+                return False
+            self._lead()
+            return _KEPT
+        finally:
+            self.occupied.pop()
 
     def finish_request(self, conn: Any, fs: Any) -> None:
         """gthread's, except for a connection the worker kept (runs in the main thread)."""
@@ -147,16 +144,24 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             if yielded:
                 # Connections wait for a thread: lead again behind them, as gthread queues kept-alive requests.
                 with suppress(RuntimeError):  # the pool has shut down: the worker is stopping
-                    self.tpool.submit(self._lead)
+                    self.tpool.submit(self._lead_in_pool)
                 return
             # A connection parked while this thread was leaving found a leader still here: look again.
 
+    def _lead_in_pool(self) -> None:
+        """`_lead` as a pool task of its own, counted as a thread at work."""
+        self.occupied.append(None)
+        try:
+            self._lead()
+        finally:
+            self.occupied.pop()
+
     def _serve_lingering(self, token: int) -> bool:
         """The leader's loop: serve what arrives, give back what stays idle; True when it yields to queued work."""
-        thread = threading.get_native_id()
+        thread = (threading.get_native_id(), threading.get_ident())
         while self.leader == token:
-            if self.waiting:
-                return True
+            if self.waiting and len(self.occupied) >= self.cfg.threads:
+                return True  # connections wait and no thread is free: queue behind them
             for conn in self.lingering.expired(everything=not self.alive):
                 self._hand_back(conn, True)  # idle, or the worker stops: gthread's keep-alive rules apply
             if not self.lingering:
@@ -167,8 +172,8 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             if self.leader != token:  # deposed while waiting: the connection is the new leader's
                 self.lingering.put_back(conn)
                 return False
-            self.busy[token] = (next(self._requests), thread)
-            if not self.watched.is_set():  # after `busy`: the watchdog looks at it after clearing (_watch)
+            self.busy[token] = (next(self._requests), *thread)
+            if not self.watched.is_set():  # after `busy`: the watchdog reads it after clearing (succession.watch)
                 self.watched.set()
             try:
                 keep = self._serve_one(conn)
@@ -180,39 +185,14 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
                 self._hand_back(conn, False)
         return False
 
-    def _watch(self) -> None:
-        """Depose a stuck leader and let another lead (the watchdog thread).
-
-        A leader is stuck when it has served one request for BATON_WAIT_S while its thread sleeps (a slow
-        client, a MongoDB wait), or for RUNNING_LIMIT_S in any case (CPU-heavy work outside the GIL, such as
-        password hashing). A leader merely slowed down by a busy CPU stays. The watchdog looks every
-        BATON_WAIT_S while leaders serve, and sleeps after QUIET_S without a request served.
-        """
-        seen: tuple[int, tuple[int, int] | None] = (0, None)
-        seen_at = quiet_since = time.monotonic()
-        while True:
-            self.watched.wait()
-            time.sleep(BATON_WAIT_S)
-            now, token = time.monotonic(), self.leader
-            serving = (token, self.busy.get(token))
-            if serving[1] is None:
-                if now - quiet_since > QUIET_S:
-                    self.watched.clear()
-                    if self.busy:  # a leader started serving before it could see the event cleared
-                        self.watched.set()
-                continue
-            quiet_since = now
-            if serving != seen:
-                seen, seen_at = serving, now
-                continue
-            if now - seen_at < RUNNING_LIMIT_S and _running(serving[1][1]):
-                continue
-            with self._succession:
-                if self.leader != token:
-                    continue
-                self.leader = 0
-            with suppress(RuntimeError):  # the pool has shut down: the worker is stopping
-                self.tpool.submit(self._lead)
+    def depose(self, token: int) -> None:
+        """Let another pool thread lead, if the leader is still `token` (deploy/succession.py)."""
+        with self._succession:
+            if self.leader != token:
+                return
+            self.leader = 0
+        with suppress(RuntimeError):  # the pool has shut down: the worker is stopping
+            self.tpool.submit(self._lead_in_pool)
 
     def _serve_one(self, conn: Any) -> Any:
         """Serve one request (gthread) holding the baton, unless its holder is stuck (module docstring)."""
@@ -229,13 +209,3 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         finally:
             if holds:
                 self.baton.release()
-
-
-def _running(thread_id: int) -> bool:
-    """Whether a thread of this process is running or ready to run, rather than waiting (Linux's /proc)."""
-    try:
-        with open(f"/proc/self/task/{thread_id}/stat", "rb") as stat:
-            fields = stat.read()
-    except OSError:
-        return False
-    return fields[fields.rindex(b")") + 2 :][:1] == b"R"

@@ -1,0 +1,108 @@
+"""deploy/succession.py: when the leading thread of the serving worker steps down or is deposed."""
+
+from __future__ import annotations
+
+import threading
+import time
+import unittest
+from typing import Any
+
+from deploy.succession import StepDownForMongo, watch
+
+
+class Worker:
+    """The part of deploy.gunicorn_worker.ServingWorker that succession reads and calls."""
+
+    def __init__(self) -> None:
+        self.leader = 0
+        self.busy: dict[int, tuple[int, int, int]] = {}
+        self.watched = threading.Event()
+        self.deposed: list[int] = []
+
+    def depose(self, token: int) -> None:
+        self.deposed.append(token)
+        self.leader = 0
+
+    def lead(self, token: int, request: int) -> None:
+        """Make the calling thread the leader, serving `request`."""
+        self.leader = token
+        self.busy[token] = (request, threading.get_native_id(), threading.get_ident())
+        self.watched.set()
+
+
+class StepDownForMongoTest(unittest.TestCase):
+    def test_the_leader_steps_down_as_it_sends_a_command(self) -> None:
+        worker = Worker()
+        worker.lead(7, request=1)
+        StepDownForMongo(worker).started(None)  # type: ignore[arg-type]
+        self.assertEqual(worker.deposed, [7])
+
+    def test_other_threads_commands_leave_the_leader_alone(self) -> None:
+        worker = Worker()
+        worker.lead(7, request=1)
+        other = threading.Thread(target=StepDownForMongo(worker).started, args=(None,))
+        other.start()
+        other.join()
+        self.assertEqual(worker.deposed, [])
+        self.assertEqual(worker.leader, 7)
+
+    def test_a_leader_between_requests_stays(self) -> None:
+        worker = Worker()
+        worker.leader = 7  # polling: not in `busy`
+        StepDownForMongo(worker).started(None)  # type: ignore[arg-type]
+        self.assertEqual(worker.deposed, [])
+
+
+class WatchTest(unittest.TestCase):
+    def watched(self, worker: Worker, seconds: float) -> None:
+        threading.Thread(target=watch, args=(worker, 0.002), daemon=True).start()
+        time.sleep(seconds)
+
+    def test_a_leader_waiting_on_one_request_is_deposed(self) -> None:
+        worker = Worker()
+        done = threading.Event()
+
+        def stuck() -> None:
+            worker.lead(3, request=1)
+            done.wait(5)  # sleeps: a slow client, a database
+
+        thread = threading.Thread(target=stuck)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(done.set)
+        self.watched(worker, 0.1)
+        self.assertEqual(worker.deposed, [3])
+
+    def test_a_leader_moving_from_request_to_request_stays(self) -> None:
+        worker = Worker()
+        stop = threading.Event()
+
+        def busy() -> None:
+            request = 0
+            while not stop.is_set():
+                request += 1
+                worker.lead(4, request=request)
+                time.sleep(0)
+
+        thread = threading.Thread(target=busy)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(stop.set)
+        self.watched(worker, 0.2)
+        self.assertEqual(worker.deposed, [])
+
+    def test_a_leader_running_on_one_request_is_deposed_after_the_running_limit(self) -> None:
+        worker = Worker()
+        stop = threading.Event()
+
+        def spin() -> Any:
+            worker.lead(5, request=1)
+            while not stop.is_set():
+                pass  # runs (holding the GIL now and then): deposed only after RUNNING_LIMIT_S
+
+        thread = threading.Thread(target=spin)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(stop.set)
+        self.watched(worker, 0.3)
+        self.assertEqual(worker.deposed, [5])
