@@ -11,9 +11,9 @@ must not hold up `/health` (docs/resilience.md); what changes is which thread se
   connection idle for longer goes back to gthread's poller, so idle clients hold nothing; a pipelined
   request, read already, goes back to gthread's queue; when connections wait there and no thread is free,
   the leader queues itself behind them, as gthread would queue the kept-alive requests.
-- **A leader that waits is replaced** (`deploy/succession.py`). It steps down as it sends a command to
-  MongoDB, and a watchdog deposes it when it is stuck otherwise (a client slow to send its request): another
-  pool thread leads, and the old one leaves when its request ends.
+- **A stuck leader is replaced** (`deploy/succession.py`). A watchdog deposes a leader whose thread has
+  waited on one request for `BATON_WAIT_S` (a client slow to send it, a slow MongoDB reply), or run on it
+  for 20 ms: another pool thread leads, and the old one leaves when its request ends.
 - **One request runs Python at a time, while it is quick.** A thread takes the worker's baton before it
   reads and serves a request, and gives it back after the response. While the holder has had it for less
   than `BATON_WAIT_S`, others wait for it; once longer, nobody waits, and concurrency is what gthread
@@ -36,10 +36,9 @@ from contextlib import suppress
 from typing import Any
 
 from gunicorn.workers import gthread
-from pymongo import monitoring
 
 from deploy.lingering import LingeringSet
-from deploy.succession import StepDownForMongo, watch
+from deploy.succession import watch
 
 LINGER_S = 0.05  # a kept-alive client's next request comes sooner under load; idle ones go back to the poller
 # Longer than a quick request's Python work (0.05-0.3 ms), shorter than anyone would notice as latency.
@@ -58,14 +57,13 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         self.waiting: deque[None] = deque()  # one entry per connection handed to the pool, not yet started
         self.occupied: deque[None] = deque()  # one entry per pool thread at work
         self.leader = 0  # the leading thread's token; 0 while nobody leads
-        self.busy: dict[int, tuple[int, int, int]] = {}  # leader's token -> (request number, thread ids)
+        self.busy: dict[int, tuple[int, int]] = {}  # leader's token -> (its request's number, its thread id)
         self.watched = threading.Event()  # set while leaders serve: the watchdog sleeps otherwise
         self._succession = threading.Lock()  # taken to become, leave or depose the leader
         self._tokens = itertools.count(1)
         self._requests = itertools.count()
         if self.tuned:
             self.lingering = LingeringSet(LINGER_S)
-            monitoring.register(StepDownForMongo(self))  # before the app's client, made on first use
             threading.Thread(target=watch, args=(self, BATON_WAIT_S), name="leader-watchdog", daemon=True).start()
         super().init_process()
 
@@ -158,7 +156,7 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
 
     def _serve_lingering(self, token: int) -> bool:
         """The leader's loop: serve what arrives, give back what stays idle; True when it yields to queued work."""
-        thread = (threading.get_native_id(), threading.get_ident())
+        thread = threading.get_native_id()
         while self.leader == token:
             if self.waiting and len(self.occupied) >= self.cfg.threads:
                 return True  # connections wait and no thread is free: queue behind them
@@ -172,7 +170,7 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             if self.leader != token:  # deposed while waiting: the connection is the new leader's
                 self.lingering.put_back(conn)
                 return False
-            self.busy[token] = (next(self._requests), *thread)
+            self.busy[token] = (next(self._requests), thread)
             if not self.watched.is_set():  # after `busy`: the watchdog reads it after clearing (succession.watch)
                 self.watched.set()
             try:

@@ -1,42 +1,20 @@
-"""How the leading thread of deploy/gunicorn_worker.py is replaced: its watchdog, and a step down before MongoDB.
+"""The watchdog of deploy/gunicorn_worker.py: it replaces a leading thread stuck on one request.
 
-A leader serves the kept-alive connections in turn, so while it waits, nobody serves them. It steps down
-itself just before it waits on MongoDB (`StepDownForMongo`, a pymongo command listener), and the watchdog
-(`watch`) deposes it when it is stuck anyway: a client slow to send its request, any other wait.
+A leader serves the kept-alive connections in turn, so while it waits, nobody serves them: a client slow
+to send its request, a slow MongoDB reply. A step down before every MongoDB command (a pymongo command
+listener) was measured and not kept: one hand-off per request, as in gthread, cost GET /posts/<id> 20-40%
+more CPU than waiting, with the database on the same machine (docs/performance.md).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
-
-from pymongo import monitoring
 
 # A leader whose thread keeps running (CPU work outside the GIL, a busy CPU) is deposed after this long.
 RUNNING_LIMIT_S = 0.02
 # The watchdog sleeps once no leader has served a request for this long.
 QUIET_S = 0.05
-
-
-class StepDownForMongo(monitoring.CommandListener):
-    """A leader about to send a command to MongoDB lets another thread lead while it waits for the reply."""
-
-    def __init__(self, worker: Any) -> None:
-        self.worker = worker
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        """Depose the leader if this thread is it."""
-        token = self.worker.leader
-        serving = self.worker.busy.get(token)
-        if serving is not None and serving[2] == threading.get_ident():
-            self.worker.depose(token)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        """Ignored."""
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        """Ignored."""
 
 
 def watch(worker: Any, interval: float) -> None:

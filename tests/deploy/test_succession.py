@@ -1,4 +1,4 @@
-"""deploy/succession.py: when the leading thread of the serving worker steps down or is deposed."""
+"""deploy/succession.py: when the watchdog deposes the leading thread of the serving worker."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import unittest
 from typing import Any
 
-from deploy.succession import StepDownForMongo, watch
+from deploy.succession import watch
 
 
 class Worker:
@@ -15,7 +15,7 @@ class Worker:
 
     def __init__(self) -> None:
         self.leader = 0
-        self.busy: dict[int, tuple[int, int, int]] = {}
+        self.busy: dict[int, tuple[int, int]] = {}
         self.watched = threading.Event()
         self.deposed: list[int] = []
 
@@ -26,31 +26,8 @@ class Worker:
     def lead(self, token: int, request: int) -> None:
         """Make the calling thread the leader, serving `request`."""
         self.leader = token
-        self.busy[token] = (request, threading.get_native_id(), threading.get_ident())
+        self.busy[token] = (request, threading.get_native_id())
         self.watched.set()
-
-
-class StepDownForMongoTest(unittest.TestCase):
-    def test_the_leader_steps_down_as_it_sends_a_command(self) -> None:
-        worker = Worker()
-        worker.lead(7, request=1)
-        StepDownForMongo(worker).started(None)  # type: ignore[arg-type]
-        self.assertEqual(worker.deposed, [7])
-
-    def test_other_threads_commands_leave_the_leader_alone(self) -> None:
-        worker = Worker()
-        worker.lead(7, request=1)
-        other = threading.Thread(target=StepDownForMongo(worker).started, args=(None,))
-        other.start()
-        other.join()
-        self.assertEqual(worker.deposed, [])
-        self.assertEqual(worker.leader, 7)
-
-    def test_a_leader_between_requests_stays(self) -> None:
-        worker = Worker()
-        worker.leader = 7  # polling: not in `busy`
-        StepDownForMongo(worker).started(None)  # type: ignore[arg-type]
-        self.assertEqual(worker.deposed, [])
 
 
 class WatchTest(unittest.TestCase):
