@@ -8,7 +8,8 @@ must not hold up `/health` (docs/resilience.md); what changes is which thread se
 - **One thread serves the kept-alive connections.** After a response, a connection waits in the worker's
   lingering set (`deploy/lingering.py`) for up to `LINGER_S`. One pool thread, the leader, waits on the
   whole set and serves each request that arrives, in turn, itself: an event loop, with no hand-off. A
-  connection idle for longer goes back to gthread's poller, so idle clients hold nothing; a pipelined
+  connection idle for longer goes back to gthread's poller, so idle clients hold nothing; one whose last
+  request took longer than `BATON_WAIT_S` is served by a pool thread, as in gthread; a pipelined
   request, read already, goes back to gthread's queue; when connections wait there and no thread is free,
   the leader queues itself behind them, as gthread would queue the kept-alive requests.
 - **A stuck leader is replaced** (`deploy/succession.py`). A watchdog deposes a leader whose thread has
@@ -170,6 +171,9 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             if self.leader != token:  # deposed while waiting: the connection is the new leader's
                 self.lingering.put_back(conn)
                 return False
+            if conn.slow:  # its last request waited on something: a pool thread serves it, as in gthread
+                self.enqueue_req(conn)
+                continue
             self.busy[token] = (next(self._requests), thread)
             if not self.watched.is_set():  # after `busy`: the watchdog reads it after clearing (succession.watch)
                 self.watched.set()
@@ -200,10 +204,12 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             # (a slow client, a request waiting on MongoDB): one stuck request delays the others once.
             left = BATON_WAIT_S - (time.monotonic() - self.baton_taken)
             holds = left > 0 and self.baton.acquire(timeout=left)
+        started = time.monotonic()
         if holds:
-            self.baton_taken = time.monotonic()
+            self.baton_taken = started
         try:
             return super().handle(conn)
         finally:
             if holds:
                 self.baton.release()
+            conn.slow = time.monotonic() - started > BATON_WAIT_S
