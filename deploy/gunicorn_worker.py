@@ -8,10 +8,11 @@ must not hold up `/health` (docs/resilience.md); what changes is which thread se
 - **One thread serves the kept-alive connections.** After a response, a connection waits in the worker's
   lingering set (`deploy/lingering.py`) for up to `LINGER_S`. One pool thread, the leader, waits on the
   whole set and serves each request that arrives, in turn, itself: an event loop, with no hand-off. A
-  connection idle for longer goes back to gthread's poller, so idle clients hold nothing; one whose last
-  request took longer than `BATON_WAIT_S` is served by a pool thread, as in gthread; a pipelined
-  request, read already, goes back to gthread's queue; when connections wait there and no thread is free,
-  the leader queues itself behind them, as gthread would queue the kept-alive requests.
+  connection idle for longer goes back to gthread's poller, so idle clients hold nothing. One whose last
+  request took longer than `BATON_WAIT_S` (waiting on MongoDB) goes to a pool thread, which serves its next
+  requests too while they follow within `SLOW_LINGER_S`. A pipelined request, read already, goes back to
+  gthread's queue; when connections wait there and no thread is free, the leader queues itself behind
+  them, as gthread would queue the kept-alive requests.
 - **A stuck leader is replaced** (`deploy/succession.py`). A watchdog deposes a leader whose thread has
   waited on one request for `BATON_WAIT_S` (a client slow to send it, a slow MongoDB reply), or run on it
   for 20 ms: another pool thread leads, and the old one leaves when its request ends.
@@ -44,6 +45,7 @@ from deploy.succession import watch
 LINGER_S = 0.05  # a kept-alive client's next request comes sooner under load; idle ones go back to the poller
 # Longer than a quick request's Python work (0.05-0.3 ms), shorter than anyone would notice as latency.
 BATON_WAIT_S = 0.002
+SLOW_LINGER_S = 0.005  # a slow connection's thread waits this long for its next request
 _KEPT = object()  # handle()'s result for a connection the worker kept: gthread's finish_request leaves it alone
 
 
@@ -86,6 +88,10 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             if fresh and not conn.wait_for_data(gthread.DEFAULT_WORKER_DATA_TIMEOUT):
                 return gthread._DEFER
             keep = self._serve_one(conn)
+            # A slow connection's requests (waiting on MongoDB) are served in this thread while they follow
+            # one another within SLOW_LINGER_S and nobody waits for a thread: no hand-off at all.
+            while conn.slow and self._lingers(conn, keep) and not self.waiting and _readable(conn.sock):
+                keep = self._serve_one(conn)
             if not self._lingers(conn, keep):
                 return keep  # closed, stopping or read ahead: gthread's finish_request takes it from here
             if not self._park(conn):
@@ -213,3 +219,13 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             if holds:
                 self.baton.release()
             conn.slow = time.monotonic() - started > BATON_WAIT_S
+
+
+def _readable(sock: Any) -> bool:
+    """Whether the socket has bytes (or end of stream) to read within SLOW_LINGER_S."""
+    poller = select.poll()  # not select.select: it fails on descriptors above 1023
+    try:
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(SLOW_LINGER_S * 1000))
+    except (OSError, ValueError):  # closed meanwhile
+        return False
