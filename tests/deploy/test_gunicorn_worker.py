@@ -24,8 +24,7 @@ class ServingWorkerTest(WorkerServerCase):
         self.assertIn(b"Using worker: deploy.gunicorn_worker.ServingWorker", self.output)
 
     def test_kept_alive_connection_serves_every_request_in_order(self) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        self.addCleanup(connection.close)
+        connection = self.connect()
         self.assertEqual(self.get(connection, "n=0"), "n=0")
         sock = connection.sock
         for n in range(1, 300):
@@ -50,8 +49,7 @@ class ServingWorkerTest(WorkerServerCase):
         slow.start()
         self.addCleanup(slow.join)
         time.sleep(0.3)  # the slow request is in the app now, holding the baton
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        self.addCleanup(connection.close)
+        connection = self.connect()
         started = time.monotonic()
         self.assertEqual(self.get(connection, "fast=1"), "fast=1")
         self.assertLess(time.monotonic() - started, 1.0, f"waited for the slow request (baton wait {BATON_WAIT_S} s)")
@@ -60,9 +58,7 @@ class ServingWorkerTest(WorkerServerCase):
     def test_a_waiting_request_on_a_kept_alive_connection_does_not_hold_up_the_others(self) -> None:
         # Both connections are kept alive, so the leading thread serves both; the slow request must not keep
         # the other connection's requests waiting until it ends.
-        waiting, other = (http.client.HTTPConnection("127.0.0.1", self.port, timeout=5) for _ in range(2))
-        self.addCleanup(waiting.close)
-        self.addCleanup(other.close)
+        waiting, other = self.connect(), self.connect()
         self.assertEqual(self.get(waiting, "n=0"), "n=0")
         self.assertEqual(self.get(other, "n=0"), "n=0")
         slow = threading.Thread(target=lambda: self.get(waiting, "sleep=2"))
@@ -108,8 +104,7 @@ class ServingWorkerTest(WorkerServerCase):
             self.assertEqual(self.get(closed, f"n={n}"), f"n={n}")
             closed.close()
             time.sleep(LINGER_S / 5)
-            kept = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-            self.addCleanup(kept.close)
+            kept = self.connect()
             self.assertEqual(self.get(kept, f"first={n}"), f"first={n}")
             time.sleep(LINGER_S * 2)
             self.assertEqual(self.get(kept, f"second={n}"), f"second={n}")
@@ -117,8 +112,7 @@ class ServingWorkerTest(WorkerServerCase):
 
     def test_a_slow_client_delays_the_others_once_not_on_every_request(self) -> None:
         def timed_requests() -> float:
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-            self.addCleanup(connection.close)
+            connection = self.connect()
             started = time.monotonic()
             for n in range(300):
                 self.assertEqual(self.get(connection, f"n={n}"), f"n={n}")
@@ -134,8 +128,7 @@ class ServingWorkerTest(WorkerServerCase):
         self.assertLess(beside_slow, alone * 1.5 + 300 * BATON_WAIT_S / 3, (alone, beside_slow))
 
     def test_stops_promptly_with_a_kept_alive_connection_open(self) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        self.addCleanup(connection.close)
+        connection = self.connect()
         self.assertEqual(self.get(connection, "n=1"), "n=1")
         started = time.monotonic()
         os.killpg(self.server.pid, signal.SIGTERM)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import unittest
-from typing import Any
+from collections.abc import Callable
 
 from deploy.succession import watch
 
@@ -35,51 +35,48 @@ class WatchTest(unittest.TestCase):
         threading.Thread(target=watch, args=(worker, 0.002), daemon=True).start()
         time.sleep(seconds)
 
+    def leading(self, worker: Worker, body: Callable[[threading.Event], None]) -> None:
+        """Run `body(stop)` as the leader's thread until the test ends; then the watchdog goes back to sleep."""
+        stop = threading.Event()
+        thread = threading.Thread(target=body, args=(stop,))
+        thread.start()
+        self.addCleanup(worker.busy.clear)  # nobody serves: the watchdog sleeps after QUIET_S
+        self.addCleanup(thread.join)
+        self.addCleanup(stop.set)
+
     def test_a_leader_waiting_on_one_request_is_deposed(self) -> None:
         worker = Worker()
-        done = threading.Event()
 
-        def stuck() -> None:
+        def stuck(stop: threading.Event) -> None:
             worker.lead(3, request=1)
-            done.wait(5)  # sleeps: a slow client, a database
+            stop.wait(5)  # sleeps: a slow client, a database
 
-        thread = threading.Thread(target=stuck)
-        thread.start()
-        self.addCleanup(thread.join)
-        self.addCleanup(done.set)
+        self.leading(worker, stuck)
         self.watched(worker, 0.1)
         self.assertEqual(worker.deposed, [3])
 
     def test_a_leader_moving_from_request_to_request_stays(self) -> None:
         worker = Worker()
-        stop = threading.Event()
 
-        def busy() -> None:
+        def busy(stop: threading.Event) -> None:
             request = 0
             while not stop.is_set():
                 request += 1
                 worker.lead(4, request=request)
                 time.sleep(0)
 
-        thread = threading.Thread(target=busy)
-        thread.start()
-        self.addCleanup(thread.join)
-        self.addCleanup(stop.set)
+        self.leading(worker, busy)
         self.watched(worker, 0.2)
         self.assertEqual(worker.deposed, [])
 
     def test_a_leader_running_on_one_request_is_deposed_after_the_running_limit(self) -> None:
         worker = Worker()
-        stop = threading.Event()
 
-        def spin() -> Any:
+        def spin(stop: threading.Event) -> None:
             worker.lead(5, request=1)
             while not stop.is_set():
                 pass  # runs (holding the GIL now and then): deposed only after RUNNING_LIMIT_S
 
-        thread = threading.Thread(target=spin)
-        thread.start()
-        self.addCleanup(thread.join)
-        self.addCleanup(stop.set)
+        self.leading(worker, spin)
         self.watched(worker, 0.3)
         self.assertEqual(worker.deposed, [5])
