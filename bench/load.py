@@ -40,7 +40,8 @@ class Measurement:
     seconds: float
     p50_ms: float
     p99_ms: float
-    cpu_s: float = 0.0
+    cpu_s: float = 0.0  # the app's processes
+    db_cpu_s: float = 0.0  # the database's, meanwhile
 
     @property
     def rps(self) -> float:

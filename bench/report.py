@@ -26,6 +26,10 @@ class Totals:
         return sum(r.cpu_s for r in self.runs) / sum(r.requests for r in self.runs) * 1_000_000
 
     @property
+    def db_cpu_us_per_request(self) -> float:
+        return sum(r.db_cpu_s for r in self.runs) / sum(r.requests for r in self.runs) * 1_000_000
+
+    @property
     def p50_ms(self) -> float:
         return statistics.median(r.p50_ms for r in self.runs)
 
@@ -75,11 +79,12 @@ def print_report(
     width = max(len(name) for name in names) + 1
     for label, totals in results.items():
         print(f"\n{label}")
-        print(f"  {'app':{width}} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>11} {'errors':>6}")
+        columns = ("req/s", 7), ("p50 ms", 7), ("p99 ms", 7), ("CPU us/req", 11), ("DB us/req", 10), ("errors", 6)
+        print(f"  {'app':{width}} " + " ".join(f"{title:>{size}}" for title, size in columns))
         for name, total in totals.items():
             print(
                 f"  {name:{width}} {total.rps:7.0f} {total.p50_ms:7.2f} {total.p99_ms:7.2f} "
-                f"{total.cpu_us_per_request:11.0f} {total.errors:6d}"
+                f"{total.cpu_us_per_request:11.0f} {total.db_cpu_us_per_request:10.0f} {total.errors:6d}"
             )
         peers = [name for name in names if name not in projects]
         for ours in projects if peers else []:
@@ -103,6 +108,10 @@ def print_report(
         rss_mark, start_mark = (_mark(rss_ok), _mark(start_ok)) if ours else ("", "")
         print(f"  {name:{width}} {rss[name]:5.1f} MB {rss_mark:6} {first_response[name]:5.2f} s {start_mark}")
     print(f"  (targets for the project: RSS < {TARGETS['rss_mb']:.0f} MB, first response < 1 s)")
+    print(
+        "\nCPU us/req: the app's processes (master and workers); DB us/req: the database's, during the same run"
+        "\n(one embedded server for all apps; with two cores shared, its work per request bounds req/s on the create)"
+    )
     print("\nwhere the apps differ in work:")
     for name in names:
         print(f"  {name}: {notes[name]}")

@@ -4,9 +4,10 @@ Starts an embedded database, then every app with 2 workers: the project (`gunico
 production config, every middleware on) and the same WSGI application under granian, and the peers of
 bench/peers/ (the same three endpoints, the same validation and database work). It loads them in turn
 with the same generator (wrk when installed, else bench/loadgen.py), round after round, and prints per
-endpoint req/s, p50/p99 latency and app CPU per request (master and workers, read from /proc, so the
-database's own CPU is excluded), then the median and range of the per-round ratios project / peer, each
-worker's peak RSS and the time from start to the first successful response.
+endpoint req/s, p50/p99 latency, app CPU per request (master and workers, read from /proc, so the
+database's own CPU is excluded) and the database's CPU per request during the same run, then the median
+and range of the per-round ratios project / peer, each worker's peak RSS and the time from start to the
+first successful response.
 
 It prints figures and exits 0: targets are checked by reading them, never by a test. A run in which any
 app answered an error (non-2xx or socket error) measured something else: it says which and exits 1.
@@ -26,7 +27,7 @@ import orjson
 from bench.fixtures import Fixtures, start_database, stop_database
 from bench.load import Endpoint, Measurement, python_load, wrk
 from bench.report import Totals, print_report
-from bench.servers import Server, free_port, venv_command
+from bench.servers import Server, cpu_seconds, free_port, process_tree, venv_command
 
 PROJECT_WORK = (
     "request id, JSON log line, Prometheus metrics, security headers, error envelope, OpenAPI validation; "
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         servers = _start_servers(names, fixtures, workdir)
         first_response = {name: server.start() for name, server in servers.items()}
+        database = process_tree(fixtures.database.pid)
         print(
             f"load generator: {'wrk -t1' if use_wrk else 'bench/loadgen.py (Python)'}, {args.connections} connections, "
             f"{args.rounds} rounds x {args.seconds:.0f} s per app and endpoint, apps loaded in turn "
@@ -138,9 +140,10 @@ def main(argv: list[str] | None = None) -> int:
                 order = list(servers.values())
                 shift = round_number % len(order)
                 for server in order[shift:] + order[:shift]:
-                    before = server.cpu_seconds()
+                    before, db_before = server.cpu_seconds(), cpu_seconds(database)
                     measurement: Measurement = load(server.port, endpoint, args.seconds, args.connections, workdir)
                     measurement.cpu_s = server.cpu_seconds() - before
+                    measurement.db_cpu_s = cpu_seconds(database) - db_before
                     totals[server.name].runs.append(measurement)
             results[endpoint.label] = totals
         print_report(

@@ -1,4 +1,4 @@
-"""The benchmarked servers: one process tree each, measured from /proc (the database is never in it)."""
+"""The benchmarked servers: one process tree each, measured from /proc (the database is measured apart)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and every process below it."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        pids += _children(pids[index])
+        index += 1
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system, every thread) used so far by these processes."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
 class Server:
     """One app served by one command: a master (or main) process and its worker processes."""
 
@@ -62,30 +83,13 @@ class Server:
                 time.sleep(0.005)
         raise RuntimeError(f"{self.name} did not start; see {self.log.name}")
 
-    def tree(self) -> list[int]:
-        """The master and every process below it."""
-        if self.process is None:
-            return []
-        pids, index = [self.process.pid], 0
-        while index < len(pids):
-            pids += _children(pids[index])
-            index += 1
-        return pids
-
     def workers(self) -> list[int]:
         """The worker processes: the master's direct children."""
         return _children(self.process.pid) if self.process else []
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system, every thread) used so far by the master and its workers."""
-        total = 0
-        for pid in self.tree():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / CLOCK_TICKS
+        return cpu_seconds(process_tree(self.process.pid)) if self.process else 0.0
 
     def worker_rss_mb(self) -> float:
         """The largest peak resident set (VmHWM) of one worker, in MB."""
