@@ -34,6 +34,9 @@ worker_class = "deploy.gunicorn_worker.ServingWorker" if threads > 1 else "sync"
 timeout = _int("GUNICORN_TIMEOUT", 30)  # a worker silent this long is killed and replaced
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)  # SIGTERM: finish in-flight requests first
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Seconds a client gets for a request's headers, and between two reads or writes after them, as nginx gives
+# (deploy/client_timeouts.py reads it in each worker; read here too, so that a bad value stops start-up).
+client_timeout = _float("GUNICORN_CLIENT_TIMEOUT", 10)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 0)  # recycle workers after N requests (0: never)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 0)
 # SIGTERM: /ready answers 503 for this many seconds while the instance still serves, so that the proxy or

@@ -1,4 +1,4 @@
-"""gunicorn's threaded worker (gthread) with two changes for small requests: `worker_class` in gunicorn.conf.py.
+"""gunicorn's threaded worker (gthread), changed for small requests and slow clients (gunicorn.conf.py).
 
 gthread hands every kept-alive request from its poller thread to a pool thread, and lets pool threads run
 Python at once: each hand-off is two thread switches, and threads holding ready requests take the GIL from
@@ -21,6 +21,8 @@ must not hold up `/health` (docs/resilience.md); what changes is which thread se
   than `BATON_WAIT_S`, others wait for it; once longer, nobody waits, and concurrency is what gthread
   gives. New connections, served by other pool threads, queue on the baton once per request instead of on
   the GIL at every socket call.
+- **Slow clients are cut off** after `GUNICORN_CLIENT_TIMEOUT` seconds, as nginx would
+  (`deploy/client_timeouts.py`), and closing a connection never blocks the main thread (`deploy/closing.py`).
 
 Parsing, limits, error answers, HTTP/2, graceful shutdown and the poller are gthread's own, unchanged. With
 HTTP/2 enabled (`http_protocols`), or without epoll (not Linux), the worker is plain gthread.
@@ -39,18 +41,21 @@ from typing import Any
 
 from gunicorn.workers import gthread
 
+from deploy.client_timeouts import ClientTimeouts
+from deploy.closing import Closing
 from deploy.lingering import LingeringSet
+from deploy.lingering import readable_within as _readable
 from deploy.succession import watch
 
 LINGER_S = 0.05  # a kept-alive client's next request comes sooner under load; idle ones go back to the poller
 # Longer than a quick request's Python work (0.05-0.3 ms), shorter than anyone would notice as latency.
 BATON_WAIT_S = 0.002
 SLOW_LINGER_S = 0.005  # a slow connection's thread waits this long for its next request
-_KEPT = object()  # handle()'s result for a connection the worker kept: gthread's finish_request leaves it alone
+_KEPT = object()  # handle()'s result for a connection the worker took care of: gthread's finish_request leaves it
 
 
-class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
-    """gthread with a leading thread for kept-alive connections, its watchdog, and the baton (module docstring)."""
+class ServingWorker(ClientTimeouts, gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
+    """gthread with a leading thread, its watchdog, the baton, and limits for slow clients (module docstring)."""
 
     def init_process(self) -> None:
         """Set up the baton, the lingering set and the watchdog, then start as gthread does (does not return)."""
@@ -65,6 +70,7 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         self._succession = threading.Lock()  # taken to become, leave or depose the leader
         self._tokens = itertools.count(1)
         self._requests = itertools.count()
+        self.limit_clients(self.tuned)
         if self.tuned:
             self.lingering = LingeringSet(LINGER_S)
             threading.Thread(target=watch, args=(self, BATON_WAIT_S), name="leader-watchdog", daemon=True).start()
@@ -90,10 +96,13 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
             keep = self._serve_one(conn)
             # A slow connection's requests (waiting on MongoDB) are served in this thread while they follow
             # one another within SLOW_LINGER_S and nobody waits for a thread: no hand-off at all.
-            while conn.slow and self._lingers(conn, keep) and not self.waiting and _readable(conn.sock):
+            while conn.slow and self._lingers(conn, keep) and not self.waiting and _readable(conn.sock, SLOW_LINGER_S):
                 keep = self._serve_one(conn)
+            if keep is False:
+                self._close(conn)
+                return _KEPT
             if not self._lingers(conn, keep):
-                return keep  # closed, stopping or read ahead: gthread's finish_request takes it from here
+                return keep  # stopping or read ahead: gthread's finish_request takes it from here
             if not self._park(conn):
                 return False
             self._lead()
@@ -124,9 +133,29 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
     def _hand_back(self, conn: Any, keep: Any) -> None:
         """Give a connection out of the lingering set back to gthread (main thread): its poller, or closed."""
         self.lingering.release(conn)
+        if keep is False:
+            self._close(conn)
+            return
         done: Future[Any] = Future()
         done.set_result(keep)
         self.method_queue.defer(self.finish_request, conn, done)
+
+    def run(self) -> None:
+        """gthread's loop, which also waits for clients to close their side (`deploy/closing.py`)."""
+        self.closing = Closing(self.poller)
+        super().run()
+
+    def murder_pending(self) -> None:
+        """gthread's, and close the connections whose client had its time to close its side (main thread)."""
+        super().murder_pending()
+        self.closing.expire()
+
+    def _close(self, conn: Any) -> None:
+        """Close a connection gracefully from the main thread's poller, not blocking it as gthread does."""
+        self.method_queue.defer(self.closing.close, conn.sock, self._closed)
+
+    def _closed(self) -> None:
+        self.nr_conns -= 1  # gthread's count of open connections, kept by its main thread
 
     def _lead(self) -> None:
         """Serve the lingering connections until none is left, unless another thread leads already."""
@@ -214,18 +243,8 @@ class ServingWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has
         if holds:
             self.baton_taken = started
         try:
-            return super().handle(conn)
+            return self.handle_in_time(conn)
         finally:
             if holds:
                 self.baton.release()
             conn.slow = time.monotonic() - started > BATON_WAIT_S
-
-
-def _readable(sock: Any) -> bool:
-    """Whether the socket has bytes (or end of stream) to read within SLOW_LINGER_S."""
-    poller = select.poll()  # not select.select: it fails on descriptors above 1023
-    try:
-        poller.register(sock, select.POLLIN)
-        return bool(poller.poll(SLOW_LINGER_S * 1000))
-    except (OSError, ValueError):  # closed meanwhile
-        return False

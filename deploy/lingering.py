@@ -86,3 +86,13 @@ class LingeringSet:
                 conn.polled = False
                 with suppress(OSError, ValueError):
                     self._poll.unregister(conn.sock.fileno())
+
+
+def readable_within(sock: Any, seconds: float) -> bool:
+    """Whether the socket has bytes (or end of stream) to read within `seconds`."""
+    poller = select.poll()  # not select.select: it fails on descriptors above 1023
+    try:
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(seconds * 1000))
+    except (OSError, ValueError):  # closed meanwhile
+        return False

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from flask import Flask, Response, current_app
 from pymongo.errors import ConnectionFailure, PyMongoError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestTimeout
 
 from app.services import database
 from app.services.circuit_breaker import DatabaseUnavailable
@@ -132,7 +132,13 @@ def default_code(status: int) -> str:
 
 
 def _handle_http(exc: HTTPException) -> Response:
-    """Answer an HTTP error (404, 405, 413, ...) with the envelope, keeping headers such as Allow."""
+    """Answer an HTTP error (404, 405, 413, ...) with the envelope, keeping headers such as Allow.
+
+    A body that stopped arriving is a 408, not Werkzeug's 400: the server's read timed out
+    (deploy/client_timeouts.py), which Werkzeug reports as a disconnected client.
+    """
+    if isinstance(exc, ClientDisconnected) and isinstance(exc.__context__, TimeoutError):
+        exc = RequestTimeout("The request body was not received in time.")
     status = exc.code or 500
     if isinstance(exc, ApiError):
         return error_response(

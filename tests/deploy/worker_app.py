@@ -1,5 +1,6 @@
-"""A WSGI app for tests/deploy/test_gunicorn_worker.py: answers with the request's query string, after a pause
-of `?sleep=S` seconds (a request waiting on something, as one waiting on MongoDB does)."""
+"""A WSGI app for the worker's tests (tests/deploy/): answers with the request's query string, after a pause
+of `?sleep=S` seconds (a request waiting on something, as one waiting on MongoDB does); `?read=1` reads the
+request body first, `?size=N` answers N bytes instead."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from urllib.parse import parse_qs
 
 
 def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """Sleep if asked, then echo the query string."""
+    """Read the body and sleep if asked, then echo the query string (or send `size` bytes)."""
     query = environ.get("QUERY_STRING", "")
-    time.sleep(float(parse_qs(query).get("sleep", ["0"])[0]))
-    body = query.encode()
+    asked = parse_qs(query)
+    if "read" in asked:
+        environ["wsgi.input"].read()
+    time.sleep(float(asked.get("sleep", ["0"])[0]))
+    body = b"x" * int(asked["size"][0]) if "size" in asked else query.encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]

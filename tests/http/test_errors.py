@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import time
+from typing import Any
 
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from app import create_app
 from app.http.inputs import Route
@@ -33,6 +36,27 @@ class ErrorEnvelopeTest(ApiTestCase):
     def test_oversized_body_is_413(self) -> None:
         response = self.client.post("/api/v1/auth/signup", json={"name": "x" * 5000})
         self.assertError(response, 413, "payload_too_large")
+
+    def _post_body_failing_with(self, error: OSError) -> TestResponse:
+        """POST a body whose reading fails with `error` after its Content-Length was announced."""
+
+        class Failing(io.BytesIO):
+            def readinto(self, buffer: Any) -> int:
+                raise error
+
+        return self.client.post(
+            "/api/v1/auth/signup",
+            input_stream=Failing(),
+            content_type="application/json",
+            environ_overrides={"CONTENT_LENGTH": "100"},
+        )
+
+    def test_a_body_that_stops_arriving_is_408(self) -> None:
+        # The server's read timed out (deploy/client_timeouts.py); Werkzeug reports a disconnected client.
+        self.assertError(self._post_body_failing_with(TimeoutError("timed out")), 408, "request_timeout")
+
+    def test_a_client_gone_mid_body_stays_400(self) -> None:
+        self.assertError(self._post_body_failing_with(ConnectionResetError()), 400, "bad_request")
 
     def test_malformed_object_id_in_url_is_404(self) -> None:
         @self.app.get("/things/<objectid:thing_id>")
