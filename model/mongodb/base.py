@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from pymongo import IndexModel, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import CollectionInvalid, OperationFailure
 
 Document = dict[str, Any]
 
@@ -20,6 +21,7 @@ BASE_PROPERTIES: dict[str, Any] = {
     "updated_at": {"bsonType": "date"},
 }
 INDEX_META = frozenset({"v", "ns", "name", "key", "background"})
+NAMESPACE_EXISTS = 48  # the server's code for a collection created twice
 
 
 class IndexConflict(Exception):
@@ -143,9 +145,15 @@ class Model:
         changes: list[str] = []
         existing = next(iter(db.list_collections(filter={"name": name})), None)
         if existing is None:
-            db.create_collection(name, validator=validator, validationLevel="strict", validationAction="error")
-            changes.append(f"created collection {name}")
-        elif existing.get("options", {}).get("validator") != validator:
+            try:
+                db.create_collection(name, validator=validator, validationLevel="strict", validationAction="error")
+                changes.append(f"created collection {name}")
+            except (CollectionInvalid, OperationFailure) as error:
+                # Another process created it meanwhile (a web app and its worker starting at once): check it.
+                if isinstance(error, OperationFailure) and error.code != NAMESPACE_EXISTS:
+                    raise
+                existing = next(iter(db.list_collections(filter={"name": name})), {})
+        if existing is not None and existing.get("options", {}).get("validator") != validator:
             db.command("collMod", name, validator=validator, validationLevel="strict", validationAction="error")
             changes.append(f"updated validator of {name}")
         changes += cls._ensure_indexes(db[name])

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from bson import ObjectId
+from pymongo.database import Database
 
 from model.mongodb import SchemaViolation, User, init_db, missing_schema, utcnow
 from tests.base import DatabaseTestCase
@@ -38,6 +42,37 @@ class MissingSchemaTest(DatabaseTestCase):
         )
         init_db(self.db)
         self.assertEqual(missing_schema(self.db), [])
+
+
+class ConcurrentInitTest(DatabaseTestCase):
+    def test_processes_bringing_a_fresh_database_up_at_once_all_succeed(self) -> None:
+        # A development web app and its worker upgrade the schema on first use, possibly at the same moment:
+        # the one that finds a collection created meanwhile goes on (it answered 500 before).
+        for attempt in range(5):
+            db = self.db.client[f"{self.db.name}_race{attempt}"]
+            self.addCleanup(self.db.client.drop_database, db.name)
+            self.assertEqual(self.init_at_once(db, 3), [])
+            self.assertEqual(missing_schema(db), [])
+
+    @staticmethod
+    def init_at_once(db: Database[Any], count: int) -> list[BaseException]:
+        """Run init_db in `count` threads released together; return what they raised."""
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(count)
+
+        def bring_up() -> None:
+            barrier.wait()
+            try:
+                init_db(db)
+            except BaseException as error:  # reported by the caller
+                errors.append(error)
+
+        threads = [threading.Thread(target=bring_up) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        return errors
 
 
 class ViolationTest(DatabaseTestCase):
