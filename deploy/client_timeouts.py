@@ -92,7 +92,7 @@ class TimedSocket(socket.socket):
         try:
             return super().sendfile(file, offset, count)
         except TimeoutError as error:
-            raise self._given_up("the client read nothing in time") from error
+            raise self._given_up("the client read nothing in time", select.POLLOUT) from error
         finally:
             if blocking:
                 self.settimeout(None)
@@ -103,19 +103,20 @@ class TimedSocket(socket.socket):
             try:
                 return call(self, argument, flags)
             except TimeoutError as error:
-                raise self._given_up("the client made no progress in time") from error
+                raise self._given_up("the client made no progress in time", event) from error
         while True:
             poller = select.poll()
             poller.register(self, event)
             if not poller.poll(self.limit_s * 1000):
-                raise self._given_up("the client made no progress in time")
+                raise self._given_up("the client made no progress in time", event)
             with suppress(BlockingIOError):
                 return call(self, argument, flags | _DONTWAIT)
 
-    def _given_up(self, why: str) -> ClientTimedOut:
-        """Shut the connection down (its graceful close then waits for nothing) and return the error to raise."""
+    def _given_up(self, why: str, event: int = select.POLLIN) -> ClientTimedOut:
+        """Stop reading from the client (its graceful close then waits for nothing), and writing to it too if it
+        is the write that stalled (else the app may still answer, 408); return the error to raise."""
         with suppress(OSError):
-            self.shutdown(socket.SHUT_RDWR)
+            self.shutdown(socket.SHUT_RD if event == select.POLLIN else socket.SHUT_RDWR)
         return ClientTimedOut(errno.ECONNRESET, why)
 
 
