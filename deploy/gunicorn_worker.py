@@ -51,7 +51,7 @@ LINGER_S = 0.05  # a kept-alive client's next request comes sooner under load; i
 # Longer than a quick request's Python work (0.05-0.3 ms), shorter than anyone would notice as latency.
 BATON_WAIT_S = 0.002
 SLOW_LINGER_S = 0.005  # a slow connection's thread waits this long for its next request
-_KEPT = object()  # handle()'s result for a connection the worker took care of: gthread's finish_request leaves it
+_KEPT = object()  # handle()'s result for a connection the worker kept: gthread's finish_request leaves it alone
 
 
 class ServingWorker(ClientTimeouts, gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
@@ -98,11 +98,8 @@ class ServingWorker(ClientTimeouts, gthread.ThreadWorker):  # type: ignore[misc]
             # one another within SLOW_LINGER_S and nobody waits for a thread: no hand-off at all.
             while conn.slow and self._lingers(conn, keep) and not self.waiting and _readable(conn.sock, SLOW_LINGER_S):
                 keep = self._serve_one(conn)
-            if keep is False:
-                self._close(conn)
-                return _KEPT
             if not self._lingers(conn, keep):
-                return keep  # stopping or read ahead: gthread's finish_request takes it from here
+                return keep  # closed, stopping or read ahead: finish_request takes it from here
             if not self._park(conn):
                 return False
             self._lead()
@@ -111,8 +108,13 @@ class ServingWorker(ClientTimeouts, gthread.ThreadWorker):  # type: ignore[misc]
             self.occupied.pop()
 
     def finish_request(self, conn: Any, fs: Any) -> None:
-        """gthread's, except for a connection the worker kept (runs in the main thread)."""
-        if not fs.cancelled() and fs.exception() is None and fs.result() is _KEPT:
+        """gthread's (main thread), except for a connection the worker kept, and for one to close: gthread waits
+        here for its client to close too, up to 2 s, while every other connection waits (`deploy/closing.py`)."""
+        result = None if fs.cancelled() or fs.exception() is not None else fs.result()
+        if result is _KEPT:
+            return
+        if result is False:
+            self.closing.close(conn.sock, self._closed)
             return
         super().finish_request(conn, fs)
 
@@ -133,9 +135,6 @@ class ServingWorker(ClientTimeouts, gthread.ThreadWorker):  # type: ignore[misc]
     def _hand_back(self, conn: Any, keep: Any) -> None:
         """Give a connection out of the lingering set back to gthread (main thread): its poller, or closed."""
         self.lingering.release(conn)
-        if keep is False:
-            self._close(conn)
-            return
         done: Future[Any] = Future()
         done.set_result(keep)
         self.method_queue.defer(self.finish_request, conn, done)
@@ -149,10 +148,6 @@ class ServingWorker(ClientTimeouts, gthread.ThreadWorker):  # type: ignore[misc]
         """gthread's, and close the connections whose client had its time to close its side (main thread)."""
         super().murder_pending()
         self.closing.expire()
-
-    def _close(self, conn: Any) -> None:
-        """Close a connection gracefully from the main thread's poller, not blocking it as gthread does."""
-        self.method_queue.defer(self.closing.close, conn.sock, self._closed)
 
     def _closed(self) -> None:
         self.nr_conns -= 1  # gthread's count of open connections, kept by its main thread
